@@ -1,0 +1,26 @@
+# The two commands a newcomer needs: `make demo` renders the default session,
+# `make test` runs the whole test suite. Both create .venv and install everything.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test sounds bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/audio-builder render scripts/deep-psoas-release.yaml
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+sounds: $(STAMP)
+	$(BIN)/python -m audio_builder.chimes sounds
+
+clean:
+	rm -rf out build *.egg-info

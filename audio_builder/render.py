@@ -1,0 +1,131 @@
+"""The pipeline, stage by stage: prepare (no speech) -> speak -> plan -> write.
+
+`prepare` finds every error that needs no synthesis, so `check` and `render` fail fast,
+before the first word is spoken.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import RATE
+from .cache import Cache
+from .clips import Clip
+from .encode import atomic_output, encode
+from .durations import ms_to_samples, parse_ms
+from .engines import Engine, EngineOptions, make_engine
+from .errors import ScriptError, SynthesisError, Where
+from .loader import load_script
+from .mix import Levels, blocks, leveled
+from .model import Script
+from .plan import Plan, make_plan, texts_to_speak
+from .progress import stage
+from .sounds import load_sound
+from .synth import synthesize
+from .tags import ChapterMark, Tags, write_tags
+
+
+@dataclass(frozen=True)
+class VoiceChoice:
+    """Command-line overrides of the script's voice."""
+
+    engine: str | None = None
+    voice: str | None = None
+    speed: float | None = None
+
+
+@dataclass(frozen=True)
+class LengthChoice:
+    name: str
+    """'full', a name from the script's lengths, or the duration as typed."""
+    target: int | None
+    """Samples at RATE; None for full."""
+
+
+@dataclass
+class Prepared:
+    script: Script
+    engine: Engine
+    chimes: dict[str, Clip]
+    lengths: list[LengthChoice] = field(default_factory=list)
+
+
+def resolve_length(script: Script, spec: str) -> LengthChoice:
+    spec = spec.strip()
+    if spec == "full":
+        return LengthChoice("full", None)
+    if spec in script.lengths:
+        return LengthChoice(spec, ms_to_samples(script.lengths[spec].ms))
+    try:
+        ms = parse_ms(spec)
+    except ValueError:
+        names = ", ".join(["full", *script.lengths])
+        raise ScriptError(f"unknown length '{spec}': choose {names}, or a duration like 10m",
+                          Where(script.path)) from None
+    if ms <= 0:
+        raise ScriptError("a length must be longer than 0", Where(script.path))
+    return LengthChoice(re.sub(r"[^0-9a-z.]", "", spec.lower()), ms_to_samples(ms))
+
+
+def engine_for(script: Script, choice: VoiceChoice) -> Engine:
+    name = choice.engine or script.voice.engine
+    voice = choice.voice if choice.voice is not None else (
+        script.voice.name if name == script.voice.engine else None)
+    base = Path.cwd() if choice.voice is not None else script.path.resolve().parent
+    speed = choice.speed if choice.speed is not None else script.voice.speed
+    options = EngineOptions(voice=voice, speed=speed, language=script.language, base_dir=base)
+    try:
+        engine = make_engine(name, options)
+        engine.check()
+    except SynthesisError as exc:
+        line = script.voice.line if choice.engine is None and choice.voice is None else None
+        raise SynthesisError(exc.message, Where(script.path, line or None)) from None
+    return engine
+
+
+def prepare(path: Path, choice: VoiceChoice = VoiceChoice(),
+            lengths: tuple[str, ...] = ("full",)) -> Prepared:
+    """Load and check everything that needs no speech: script, voice, sounds, lengths."""
+    script = load_script(path)
+    engine = engine_for(script, choice)
+    chimes = {name: load_sound(name, script.path) for name in sorted(script.sounds_used)}
+    chosen = [resolve_length(script, spec) for spec in lengths]
+    return Prepared(script, engine, chimes, chosen)
+
+
+def speak(prep: Prepared, cache: Cache, show_progress: bool | None = None) -> dict[str, Clip]:
+    texts = texts_to_speak(prep.script)
+    with stage("Speaking", len(texts), show_progress) as advance:
+        return synthesize(prep.engine, prep.script.language, texts, cache, advance)
+
+
+def plan_length(prep: Prepared, clips: dict[str, Clip], choice: LengthChoice) -> Plan:
+    speech = {t: c.length for t, c in clips.items()}
+    chimes = {n: c.length for n, c in prep.chimes.items()}
+    return make_plan(prep.script, speech, chimes, choice.target, choice.name)
+
+
+def tags_for(script: Script, plan: Plan) -> Tags:
+    title = script.title if plan.length_name == "full" else f"{script.title} ({plan.length_name})"
+    marks = tuple(ChapterMark(c.title, round(c.start * 1000 / RATE), round(c.end * 1000 / RATE))
+                  for c in plan.chapters)
+    return Tags(title, script.author, script.description, marks)
+
+
+def write_mp3(prep: Prepared, plan: Plan, clips: dict[str, Clip], out: Path,
+              bitrate: str = "96k", levels: Levels = Levels(),
+              show_progress: bool | None = None) -> None:
+    """Mix and encode one plan into `out`, atomically: complete or absent."""
+    speech = leveled({e.text: clips[e.text] for e in plan.events if e.kind == "speech"},
+                     levels.speech_lufs)
+    chimes = leveled(prep.chimes, levels.chime_lufs)
+    with atomic_output(out) as tmp, stage("Encoding", plan.total, show_progress) as advance:
+        encode(blocks(plan, speech, chimes), tmp, bitrate, advance)
+        write_tags(tmp, tags_for(prep.script, plan))
+
+
+def default_output(script_path: Path, length_name: str) -> Path:
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", script_path.stem).strip(".-") or "session"
+    return Path("out") / f"{stem[:80]}-{length_name}.mp3"

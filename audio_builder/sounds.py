@@ -1,0 +1,98 @@
+"""Chime sounds by name: `bell` is bell.wav (or .mp3/.ogg/.flac) in a sounds/ folder.
+
+A sound is named, never given as a path. The script's own sounds/ folder is searched
+first, then the project's; a file (or symlink) that leads outside its folder is refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .clips import Clip, make_clip
+from .errors import ScriptError, Where
+from .ffmpeg import ffmpeg_exe
+
+EXTENSIONS = (".wav", ".mp3", ".ogg", ".flac")
+_DECODERS = {".mp3": "mp3", ".ogg": "vorbis", ".flac": "flac"}
+PROJECT_SOUNDS = Path(__file__).resolve().parent.parent / "sounds"
+
+
+def sound_folders(script_path: Path | None) -> list[Path]:
+    folders = []
+    if script_path is not None:
+        folders.append(script_path.resolve().parent / "sounds")
+    folders.append(PROJECT_SOUNDS)
+    return folders
+
+
+def available(script_path: Path | None = None) -> dict[str, Path]:
+    """Every sound name that can be used, with the file it resolves to."""
+    found: dict[str, Path] = {}
+    for folder in sound_folders(script_path):
+        if folder.is_dir():
+            for p in sorted(folder.iterdir()):
+                if p.suffix.lower() in EXTENSIONS and p.stem not in found:
+                    if _inside(p, folder):
+                        found[p.stem] = p
+    return found
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve()) and path.resolve().is_file()
+    except OSError:
+        return False
+
+
+def resolve(name: str, script_path: Path | None) -> Path:
+    """The file of a named sound; ScriptError naming what exists if it is unknown."""
+    for folder in sound_folders(script_path):
+        for ext in EXTENSIONS:
+            p = folder / f"{name}{ext}"
+            if p.exists() or p.is_symlink():
+                if not _inside(p, folder):
+                    raise ScriptError(f"sound '{name}' ({p}) leads outside its sounds folder; "
+                                      "copy the file in instead of linking it",
+                                      Where(script_path))
+                return p
+    names = ", ".join(sorted(available(script_path))) or "none"
+    raise ScriptError(f"unknown sound '{name}'; available: {names} (or 'none')",
+                      Where(script_path))
+
+
+def decode(path: Path) -> np.ndarray:
+    """Any supported sound file -> mono float32 at RATE, through pydub."""
+    import warnings
+
+    from .clips import to_rate
+
+    with warnings.catch_warnings():  # pydub warns about the ffprobe we never call
+        warnings.simplefilter("ignore")
+        from pydub import AudioSegment
+
+        AudioSegment.converter = ffmpeg_exe()
+        ext = path.suffix.lower()
+        if ext == ".wav":
+            seg = AudioSegment.from_file(path, format="wav", codec="pcm_s16le")
+        else:  # a codec given up front spares pydub the ffprobe that imageio-ffmpeg lacks
+            seg = AudioSegment.from_file(path, format=ext[1:], codec=_DECODERS[ext])
+    seg = seg.set_channels(1)
+    full = float(1 << (8 * seg.sample_width - 1))
+    samples = np.array(seg.get_array_of_samples(), dtype=np.float32) / full
+    return to_rate(samples, seg.frame_rate)
+
+
+def load_sound(name: str, script_path: Path | None) -> Clip:
+    """A named sound, decoded and measured; ScriptError if it is not usable audio."""
+    path = resolve(name, script_path)
+    try:
+        samples = decode(path)
+    except Exception as exc:  # pydub raises bare exceptions and CouldntDecodeError
+        reason = str(exc).strip().splitlines()[0][:80] if str(exc).strip() else type(exc).__name__
+        raise ScriptError(f"sound '{name}' ({path.name}) is not readable audio: {reason}",
+                          Where(script_path)) from None
+    if len(samples) < 100 or not np.any(samples):
+        raise ScriptError(f"sound '{name}' ({path.name}) is empty or silent", Where(script_path))
+    return make_clip(samples, 44100, trim_edges=False)

@@ -1,0 +1,34 @@
+"""Shared fixtures: every user path points at a temporary folder, speech is cached once
+per test session, and renders use the real Piper voice and the real ffmpeg."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def speech_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One speech cache for the whole run: the real voice speaks each text once."""
+    return tmp_path_factory.mktemp("speech-cache")
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, speech_cache: Path, tmp_path: Path) -> None:
+    monkeypatch.setenv("AUDIO_BUILDER_CACHE_DIR", str(speech_cache))
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def tiny() -> Path:
+    return DATA / "tiny.yaml"
+
+
+def write_script(folder: Path, text: str, name: str = "script.yaml") -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
