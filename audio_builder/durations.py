@@ -15,7 +15,7 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT_MS = {"h": 3_600_000, "m": 60_000, "s": 1000, "ms": 1}
 
 
-def parse_ms(text: str | int | float) -> int:
+def parse_ms(text: str | float) -> int:
     """Milliseconds of a duration; raises ValueError with a short reason.
 
     Accepts 500ms, 3s, 1.5s, 2m, 1m30s, 1h, and a bare number of seconds.

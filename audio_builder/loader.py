@@ -20,7 +20,7 @@ import yaml
 from .durations import parse_ms
 from .errors import ScriptError, Where
 from .markers import SOUND_NAME, MarkerError, parse_cue
-from .model import Cue, Hold, HoldRange, NamedLength, Pose, Script, Text, VoiceSpec
+from .model import Cue, Hold, HoldRange, NamedLength, Pose, Script, VoiceSpec
 
 MAX_FILE_BYTES = 1_000_000
 MAX_POSES = 200

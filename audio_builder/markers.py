@@ -18,7 +18,7 @@ MAX_PAUSE_MS = 3_600_000
 PLACEHOLDERS = ("side", "other_side")
 MARKERS = ("pause", "breaths", "hold", "chime")
 SOUND_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_BREAK = re.compile(r"""<\s*break\s+time\s*=\s*(["'])([^"'<>]*)\1\s*/?\s*>""", re.I)
+_BREAK = re.compile(r"""<\s*break\s+time\s*=\s*(["'])([^"'<>]*)\1\s*/?\s*>""", re.IGNORECASE)
 _SPEAKABLE = re.compile(r"\w")
 
 

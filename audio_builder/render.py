@@ -10,11 +10,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from . import RATE
 from .cache import Cache
-from .clips import Clip
-from .encode import atomic_output, encode
+from .clips import Clip, make_clip
 from .durations import ms_to_samples, parse_ms
+from .encode import atomic_output, encode
 from .engines import Engine, EngineOptions, make_engine
 from .errors import ScriptError, SynthesisError, Where
 from .loader import load_script
@@ -48,7 +50,8 @@ class LengthChoice:
 class Prepared:
     script: Script
     engine: Engine
-    chimes: dict[str, Clip]
+    chimes: dict[str, np.ndarray]
+    """Each sound the script uses, decoded at RATE."""
     lengths: list[LengthChoice] = field(default_factory=list)
 
 
@@ -103,7 +106,7 @@ def speak(prep: Prepared, cache: Cache, show_progress: bool | None = None) -> di
 
 def plan_length(prep: Prepared, clips: dict[str, Clip], choice: LengthChoice) -> Plan:
     speech = {t: c.length for t, c in clips.items()}
-    chimes = {n: c.length for n, c in prep.chimes.items()}
+    chimes = {n: len(c) for n, c in prep.chimes.items()}
     return make_plan(prep.script, speech, chimes, choice.target, choice.name)
 
 
@@ -120,7 +123,8 @@ def write_mp3(prep: Prepared, plan: Plan, clips: dict[str, Clip], out: Path,
     """Mix and encode one plan into `out`, atomically: complete or absent."""
     speech = leveled({e.text: clips[e.text] for e in plan.events if e.kind == "speech"},
                      levels.speech_lufs)
-    chimes = leveled(prep.chimes, levels.chime_lufs)
+    chimes = leveled({n: make_clip(c, RATE, trim_edges=False) for n, c in prep.chimes.items()},
+                     levels.chime_lufs)
     with atomic_output(out) as tmp, stage("Encoding", plan.total, show_progress) as advance:
         encode(blocks(plan, speech, chimes), tmp, bitrate, advance)
         write_tags(tmp, tags_for(prep.script, plan))

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .clips import Clip, make_clip
 from .errors import ScriptError, Where
 from .ffmpeg import ffmpeg_exe
 
@@ -84,8 +83,11 @@ def decode(path: Path) -> np.ndarray:
     return to_rate(samples, seg.frame_rate)
 
 
-def load_sound(name: str, script_path: Path | None) -> Clip:
-    """A named sound, decoded and measured; ScriptError if it is not usable audio."""
+def load_sound(name: str, script_path: Path | None) -> np.ndarray:
+    """A named sound, decoded (mono float32 at RATE); ScriptError if it is not usable audio.
+
+    Only decoded here, not measured: `check` stays fast, and rendering measures it once.
+    """
     path = resolve(name, script_path)
     try:
         samples = decode(path)
@@ -95,4 +97,4 @@ def load_sound(name: str, script_path: Path | None) -> Clip:
                           Where(script_path)) from None
     if len(samples) < 100 or not np.any(samples):
         raise ScriptError(f"sound '{name}' ({path.name}) is empty or silent", Where(script_path))
-    return make_clip(samples, 44100, trim_edges=False)
+    return samples

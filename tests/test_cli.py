@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from click.testing import CliRunner
+from conftest import ROOT, write_script
 
 from audio_builder.cli import main
-from conftest import ROOT, write_script
 
 
 def invoke(*args: str):

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import write_script
 
 from audio_builder import RATE
 from audio_builder.cli import main
 from audio_builder.encode import decode
 from audio_builder.tags import read_chapters
-from conftest import write_script
 
 
 def run(*args: str):

@@ -6,7 +6,7 @@ that do not speak (check, sounds) stay fast.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -46,12 +46,10 @@ class Engine(Protocol):
         """Raise SynthesisError if the engine cannot work (missing voice...), cheaply."""
         ...
 
-    def speak(self, texts: list[str]) -> "Iterator[Spoken]":
+    def speak(self, texts: list[str]) -> Iterator[Spoken]:
         """Synthesize each text in order."""
         ...
 
-
-from collections.abc import Iterator  # noqa: E402  (used in the Protocol's annotation)
 
 _REGISTRY: dict[str, Callable[[EngineOptions], Engine]] = {}
 _DESCRIPTIONS: dict[str, str] = {}
