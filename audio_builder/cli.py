@@ -143,17 +143,23 @@ def plan(script: Path, lengths: tuple[str, ...], as_json: bool, engine: str | No
 @click.argument("scripts", nargs=-1, required=True,
                 type=click.Path(dir_okay=False, path_type=Path))
 @with_voice_options
+@cache_option
 @handles_errors
 def check(scripts: tuple[Path, ...], engine: str | None, voice: str | None,
-          speed: float | None) -> None:
-    """Validate SCRIPTS without synthesizing any speech."""
+          speed: float | None, cache_dir: Path | None) -> None:
+    """Validate SCRIPTS without synthesizing any speech.
+
+    Named lengths are checked exactly when the script's speech is cached, else against
+    the script's pauses, chimes and shortest holds.
+    """
     from .errors import AudioBuilderError
-    from .render import VoiceChoice, prepare
+    from .render import VoiceChoice, check_named_lengths, prepare
 
     failed = 0
     for path in scripts:
         try:
             prep = prepare(path, VoiceChoice(engine, voice, speed))
+            check_named_lengths(prep, _cache(cache_dir, False))
         except AudioBuilderError as exc:
             click.echo(f"error: {exc.one_line()}", err=True)
             failed += 1

@@ -13,16 +13,16 @@ from pathlib import Path
 import numpy as np
 
 from . import RATE
-from .cache import Cache
+from .cache import Cache, clip_key
 from .clips import Clip, make_clip
-from .durations import ms_to_samples, parse_ms
+from .durations import format_duration, ms_to_samples, parse_ms
 from .encode import atomic_output, encode
 from .engines import Engine, EngineOptions, make_engine
-from .errors import ScriptError, SynthesisError, Where
+from .errors import LengthError, ScriptError, SynthesisError, Where
 from .loader import load_script
 from .mix import Levels, blocks, leveled
 from .model import Script
-from .plan import Plan, make_plan, texts_to_speak
+from .plan import Plan, make_plan, reachable, texts_to_speak, unreachable
 from .progress import stage
 from .sounds import load_sound
 from .synth import synthesize
@@ -133,3 +133,37 @@ def write_mp3(prep: Prepared, plan: Plan, clips: dict[str, Clip], out: Path,
 def default_output(script_path: Path, length_name: str) -> Path:
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", script_path.stem).strip(".-") or "session"
     return Path("out") / f"{stem[:80]}-{length_name}.mp3"
+
+
+def cached_durations(prep: Prepared, cache: Cache) -> tuple[dict[str, int], bool]:
+    """Speech lengths known without speaking: from the cache, 0 for what is missing.
+
+    Returns the lengths and whether every text was found.
+    """
+    identity = prep.engine.identity()
+    found: dict[str, int] = {}
+    for text in texts_to_speak(prep.script):
+        found[text] = cache.length(clip_key(identity, prep.script.language, text)) or 0
+    return found, all(found.values())
+
+
+def check_named_lengths(prep: Prepared, cache: Cache) -> None:
+    """Every length in the script's `lengths:` must be reachable, without speaking.
+
+    With all speech cached the check is exact; otherwise missing speech counts as 0 s,
+    which still catches a length shorter than the script's pauses, chimes and holds.
+    """
+    speech, complete = cached_durations(prep, cache)
+    chimes = {n: len(c) for n, c in prep.chimes.items()}
+    ranges = reachable(prep.script, speech, chimes)
+    for name, named in prep.script.lengths.items():
+        target = ms_to_samples(named.ms)
+        if complete and not any(r.shortest <= target <= r.longest for r in ranges):
+            message = unreachable(prep.script, target, ranges).message
+        elif target < ranges[0].shortest:
+            message = (f"this script cannot last {format_duration(target / RATE)}: its pauses, "
+                       f"chimes and shortest holds alone last "
+                       f"{format_duration(ranges[0].shortest / RATE)}")
+        else:
+            continue
+        raise LengthError(f"length '{name}': {message}", Where(prep.script.path, named.line))
