@@ -20,7 +20,7 @@ import numpy as np
 
 from .clips import Clip
 
-FORMAT = "clip-v1"
+FORMAT = "clip-v2"
 """Bump when the shaping in clips.py changes, so old entries are not reused."""
 ENV = "AUDIO_BUILDER_CACHE_DIR"
 
@@ -54,11 +54,11 @@ class Cache:
         path = self._path(key)
         try:
             with np.load(path, allow_pickle=False) as z:
-                samples = z["samples"]
+                samples, blocks = z["samples"], z["blocks"]
                 lufs, peak = (float(v) for v in z["meta"])
             if samples.dtype != np.float32 or samples.ndim != 1 or not np.isfinite(lufs):
                 raise ValueError("bad entry")
-            return Clip(samples, lufs, peak)
+            return Clip(samples, lufs, peak, blocks)
         except FileNotFoundError:
             return None
         except Exception:  # a corrupt or foreign file: speak it again
@@ -77,7 +77,7 @@ class Cache:
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as f:
-                np.savez(f, samples=clip.samples.astype(np.float32),
+                np.savez(f, samples=clip.samples.astype(np.float32), blocks=clip.blocks,
                          meta=np.array([clip.lufs, clip.peak_db]))
             os.replace(tmp, path)
         except BaseException:

@@ -1,8 +1,8 @@
 """Shaping audio clips: one rate, trimmed edges, short fades, loudness and peak figures.
 
 Every clip, spoken or chime, passes through here once so that the mixer only places
-samples. Loudness is measured per clip (BS.1770 via pyloudnorm) and kept with the cached
-clip, so the whole session never needs a second pass.
+samples. Loudness is measured per clip (loudness.py) and kept with the cached clip, so the whole
+session never needs a second pass.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from math import gcd
 import numpy as np
 
 from . import RATE
+from .loudness import measure, true_peak_db
 
 FADE_IN_MS = 8
 FADE_OUT_MS = 25
@@ -20,7 +21,6 @@ TRIM_DB = -45.0
 """Leading and trailing audio quieter than this (relative to the clip's peak) is cut."""
 KEEP_MS = (15, 60)
 """Kept before the first and after the last audible sample: breath and natural decay."""
-SILENT_LUFS = -70.0
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class Clip:
     lufs: float
     peak_db: float
     """True peak in dBTP (4x oversampled), before any gain."""
+    blocks: np.ndarray
+    """Loudness of each 400 ms block (75% overlap), for predicting a session's loudness."""
 
     @property
     def length(self) -> int:
@@ -80,35 +82,14 @@ def fade_edges(samples: np.ndarray, fade_in_ms: int = FADE_IN_MS,
     return out
 
 
-def true_peak_db(samples: np.ndarray) -> float:
-    """Peak of the 4x oversampled signal, in dB (BS.1770 true peak, approximately)."""
-    if not len(samples):
-        return -120.0
-    from scipy.signal import resample_poly
-
-    peak = float(np.max(np.abs(resample_poly(samples.astype(np.float64), 4, 1))))
-    return 20 * np.log10(max(peak, 1e-6))
-
-
-def loudness(samples: np.ndarray) -> float:
-    """Integrated loudness (LUFS, BS.1770-4); short clips are padded with silence,
-    which the gate ignores."""
-    import pyloudnorm
-
-    x = samples.astype(np.float64)
-    if len(x) < RATE // 2:
-        x = np.concatenate([x, np.zeros(RATE // 2 - len(x))])
-    value = pyloudnorm.Meter(RATE).integrated_loudness(x)
-    return float(value) if np.isfinite(value) else SILENT_LUFS
-
-
 def make_clip(samples: np.ndarray, rate: int, trim_edges: bool = True) -> Clip:
     """Raw audio at any rate -> a shaped, measured Clip at RATE."""
     x = to_rate(samples, rate)
     if trim_edges:
         x = trim(x)
     x = fade_edges(x)
-    return Clip(x, loudness(x), true_peak_db(x))
+    lufs, blocks = measure(x)
+    return Clip(x, lufs, true_peak_db(x), blocks)
 
 
 def limit(samples: np.ndarray, ceiling_db: float) -> np.ndarray:

@@ -11,8 +11,17 @@ from decimal import Decimal, InvalidOperation
 
 from . import RATE
 
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|h|m|s)\s*")
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_ORDER = ("h", "m", "s", "ms")
 _UNIT_MS = {"h": 3_600_000, "m": 60_000, "s": 1000, "ms": 1}
+
+
+def parse_count(text: str) -> Decimal:
+    """A plain decimal number (digits and one point): no signs, exponents or '_'."""
+    if not _NUMBER.fullmatch(text.strip()):
+        raise ValueError(f"'{text}' is not a number")
+    return Decimal(text.strip())
 
 
 def parse_ms(text: str | float) -> int:
@@ -26,10 +35,10 @@ def parse_ms(text: str | float) -> int:
         if not math.isfinite(text) or text < 0:
             raise ValueError("a duration must be a finite number of seconds, 0 or more")
         return round(Decimal(str(text)) * 1000)
-    s = text.strip().lower().replace(" ", "")
+    s = text.strip().lower()
     if not s:
         raise ValueError("empty duration")
-    if re.fullmatch(r"\d+(\.\d+)?", s):
+    if _NUMBER.fullmatch(s):
         return round(Decimal(s) * 1000)
     pos, total, units = 0, Decimal(0), []
     for m in _PART.finditer(s):
@@ -45,6 +54,8 @@ def parse_ms(text: str | float) -> int:
         raise ValueError(f"'{text}' is not a duration (write e.g. 500ms, 3s, 1.5s, 2m, 1m30s)")
     if len(set(units)) != len(units):
         raise ValueError(f"'{text}' repeats a unit")
+    if units != sorted(units, key=_ORDER.index):
+        raise ValueError(f"'{text}': write the larger unit first, e.g. 1m30s")
     return round(total)
 
 

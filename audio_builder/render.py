@@ -16,17 +16,20 @@ from . import RATE
 from .cache import Cache, clip_key
 from .clips import Clip, make_clip
 from .durations import format_duration, ms_to_samples, parse_ms
-from .encode import atomic_output, encode
+from .encode import CODEC_LOSS_DB, atomic_output, encode
 from .engines import Engine, EngineOptions, make_engine
 from .errors import LengthError, ScriptError, SynthesisError, Where
 from .loader import load_script
-from .mix import Levels, blocks, leveled
+from .mix import Levels, blocks, level_session
 from .model import Script
 from .plan import Plan, make_plan, reachable, texts_to_speak, unreachable
 from .progress import stage
 from .sounds import load_sound
 from .synth import synthesize
 from .tags import ChapterMark, Tags, write_tags
+
+
+LEVELS = Levels()
 
 
 @dataclass(frozen=True)
@@ -118,13 +121,12 @@ def tags_for(script: Script, plan: Plan) -> Tags:
 
 
 def write_mp3(prep: Prepared, plan: Plan, clips: dict[str, Clip], out: Path,
-              bitrate: str = "96k", levels: Levels = Levels(),
+              bitrate: str = "96k", levels: Levels = LEVELS,
               show_progress: bool | None = None) -> None:
     """Mix and encode one plan into `out`, atomically: complete or absent."""
-    speech = leveled({e.text: clips[e.text] for e in plan.events if e.kind == "speech"},
-                     levels.speech_lufs)
-    chimes = leveled({n: make_clip(c, RATE, trim_edges=False) for n, c in prep.chimes.items()},
-                     levels.chime_lufs)
+    used = {e.text: clips[e.text] for e in plan.events if e.kind == "speech"}
+    chime_clips = {n: make_clip(c, RATE, trim_edges=False) for n, c in prep.chimes.items()}
+    speech, chimes = level_session(plan, used, chime_clips, levels, CODEC_LOSS_DB[bitrate])
     with atomic_output(out) as tmp, stage("Encoding", plan.total, show_progress) as advance:
         encode(blocks(plan, speech, chimes), tmp, bitrate, advance)
         write_tags(tmp, tags_for(prep.script, plan))
