@@ -48,10 +48,14 @@ class _Ctx:
 
     def line_of(self, node: yaml.Node, snippet: str) -> int:
         """The line, within a (perhaps multi-line) value, where `snippet` is written."""
-        first, last = node.start_mark.line, node.end_mark.line
-        for n in range(first, min(last, len(self.lines) - 1) + 1):
-            if snippet and snippet in self.lines[n]:
-                return n + 1
+        first, last = node.start_mark.line, min(node.end_mark.line, len(self.lines) - 1)
+        for size in range(len(snippet), 0, -1):  # a marker may be folded over two lines
+            piece = snippet[:size]
+            if size < min(len(snippet), 2):
+                break
+            for n in range(first, last + 1):
+                if piece in self.lines[n]:
+                    return n + 1
         return first + 1
 
     def error(self, node: yaml.Node | None, message: str) -> ScriptError:
@@ -245,6 +249,8 @@ def _duration(ctx: _Ctx, node: yaml.Node, field: str, max_ms: int = MAX_HOLD_MS)
 
 def _hold(ctx: _Ctx, node: yaml.Node, breath_ms: int) -> HoldRange:
     """'2m', '1m..5m', '4..8 breaths', '6 breaths'."""
+    if isinstance(node, yaml.SequenceNode):
+        raise ctx.error(node, "'hold' is one value: write a range as 1m..5m, not a list")
     text = _str(ctx, node, "hold").lower()
     breaths = re.fullmatch(r"(.+?)\s*breaths?", text)
     body = breaths.group(1) if breaths else text
@@ -353,14 +359,15 @@ def _pose(ctx: _Ctx, node: yaml.Node, breath_ms: int, default_chime: str | None)
     two = bool(sides)
     cues = _cues(ctx, fields["cues"][1], "cues", breath_ms, two)
     hold = _hold(ctx, fields["hold"][1], breath_ms) if "hold" in fields else None
-    holds = [c for c in cues if any(isinstance(t, Hold) for t in c.tokens)]
-    nholds = sum(isinstance(t, Hold) for c in cues for t in c.tokens)
-    if nholds and hold is None:
-        raise ctx.error(fields["cues"][1] if not holds else _line_node(holds[0]),
-                        f"pose '{name}' has a [hold] marker but no 'hold' field to say how long")
-    if nholds > 1:
+    cue_nodes = (fields["cues"][1].value if isinstance(fields["cues"][1], yaml.SequenceNode)
+                 else [fields["cues"][1]])
+    with_hold = [n for c, n in zip(cues, cue_nodes) for t in c.tokens if isinstance(t, Hold)]
+    if with_hold and hold is None:
+        raise ScriptError(f"pose '{name}' has a [hold] marker but no 'hold' field to say how "
+                          "long", Where(ctx.path, ctx.line_of(with_hold[0], "[hold]")))
+    if len(with_hold) > 1:
         raise ScriptError(f"pose '{name}' has more than one [hold] marker",
-                          Where(ctx.path, holds[-1].line))
+                          Where(ctx.path, ctx.line_of(with_hold[-1], "[hold]")))
     switch = None
     if "switch" in fields:
         snode = fields["switch"][1]
@@ -380,17 +387,6 @@ def _pose(ctx: _Ctx, node: yaml.Node, breath_ms: int, default_chime: str | None)
     chime = _sound(ctx, fields["chime"][1], "chime") if "chime" in fields else default_chime
     return Pose(name, cues, node.start_mark.line + 1, hold, sides, switch, optional,
                 priority, chime)
-
-
-class _LineNode:
-    """A stand-in node carrying only a line, for errors found after parsing."""
-
-    def __init__(self, line: int) -> None:
-        self.start_mark = type("Mark", (), {"line": line - 1})()
-
-
-def _line_node(cue: Cue) -> Any:
-    return _LineNode(cue.line)
 
 
 def load_script(path: str | Path) -> Script:

@@ -29,7 +29,9 @@ class MarkerError(ValueError):
 
 def _suggest(word: str, choices: tuple[str, ...]) -> str:
     close = difflib.get_close_matches(word.lower(), choices, n=1, cutoff=0.6)
-    return f" (did you mean [{close[0]} ...]?)" if close else ""
+    if close:
+        return f" (did you mean [{close[0]} ...]?)"
+    return " (markers are [pause 3s], [breaths 3], [hold] and [chime])"
 
 
 def _marker(body: str, breath_ms: int) -> Token:
@@ -82,24 +84,52 @@ def _limit(ms: int, what: str) -> int:
     return ms
 
 
+def _fail(message: str, snippet: str) -> MarkerError:
+    exc = MarkerError(message)
+    exc.snippet = snippet
+    return exc
+
+
 def _text(raw: str, two_sided: bool) -> Text | None:
+    if "<" in raw:
+        at = raw.index("<")
+        raise _fail("only the SSML tag <break time=\"3s\"/> is understood here",
+                    raw[at:at + 12])
     for bad in ("]", ">"):
         if bad in raw:
-            raise MarkerError(f"a stray '{bad}' without its opening bracket")
-    if "<" in raw:
-        raise MarkerError("only the SSML tag <break time=\"3s\"/> is understood here")
+            raise _fail(f"a stray '{bad}' without its opening bracket", bad)
+    if "{{" in raw:
+        raise _fail("write {side} with single braces, not {{side}}", "{{")
     for m in re.finditer(r"\{([^{}]*)\}?", raw):
         name = m.group(1)
         if not m.group(0).endswith("}"):
-            raise MarkerError("a '{' without its closing '}'")
+            raise _fail("a '{' without its closing '}'", m.group(0)[:12])
         if name not in PLACEHOLDERS:
-            raise MarkerError(f"unknown placeholder {{{name}}} (use {{side}} or {{other_side}})")
+            raise _fail(f"unknown placeholder {{{name}}} (use {{side}} or {{other_side}})",
+                        m.group(0))
         if not two_sided:
-            raise MarkerError(f"{{{name}}} is only meaningful in a pose with 'sides'")
+            raise _fail(f"{{{name}}} is only meaningful in a pose with 'sides'", m.group(0))
     if "}" in raw.replace("{side}", "").replace("{other_side}", ""):
-        raise MarkerError("a stray '}' without its opening '{'")
+        raise _fail("a stray '}' without its opening '{'", "}")
     text = " ".join(raw.split())
     return Text(text) if _SPEAKABLE.search(text) else None
+
+
+def _break(m: re.Match[str]) -> str:
+    """<break time="3s"/> -> [pause 3000ms], checked here so errors quote what was typed."""
+    value = m.group(2).strip()
+    if not value:
+        raise _fail(f'{m.group(0)} needs a duration, e.g. <break time="3s"/>', m.group(0))
+    if ".." in value:
+        raise _fail(f"{m.group(0)} takes one duration, not a range", m.group(0))
+    try:
+        ms = parse_ms(value)
+    except ValueError as exc:
+        raise _fail(f"{m.group(0)}: {exc}", m.group(0)) from None
+    try:
+        return f"[pause {_limit(ms, m.group(0))}ms]"
+    except MarkerError as exc:
+        raise _fail(str(exc), m.group(0)) from None
 
 
 def parse_cue(raw: str, breath_ms: int, two_sided: bool = False) -> tuple[Token, ...]:
@@ -110,14 +140,9 @@ def parse_cue(raw: str, breath_ms: int, two_sided: bool = False) -> tuple[Token,
     text = unicodedata.normalize("NFC", raw)
     for ch in text:
         if unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\n\t":
-            raise MarkerError(f"a control character (U+{ord(ch):04X}) in the cue")
-    text = _BREAK.sub(lambda m: f"[pause {m.group(2).strip() or '?'}]", text)
-    try:
-        return _tokens(text, breath_ms, two_sided)
-    except MarkerError as exc:
-        at = text.find("[") if "[" in text else 0
-        exc.snippet = exc.snippet or text[at:at + 12]
-        raise
+            raise _fail(f"a control character (U+{ord(ch):04X}) in the cue", ch)
+    text = _BREAK.sub(_break, text)
+    return _tokens(text, breath_ms, two_sided)
 
 
 def _tokens(text: str, breath_ms: int, two_sided: bool) -> tuple[Token, ...]:
@@ -138,11 +163,16 @@ def _tokens(text: str, breath_ms: int, two_sided: bool) -> tuple[Token, ...]:
             if nested == start + 1:
                 raise MarkerError("double brackets '[[' are not allowed: text in brackets "
                                   "is never spoken")
+            if 0 <= nested < end:
+                close = text.find("]", end + 1)
+                shown = text[start:(close if close > 0 else end) + 1][:30]
+                raise MarkerError(f"'[' inside a marker in \"{shown}\": "
+                                  "markers cannot be nested")
             if end < 0 or (0 <= nested < end):
                 raise MarkerError(f"'[' without its closing ']' in \"{text[start:start + 20]}\"")
             tokens.append(_marker(text[start + 1 : end], breath_ms))
         except MarkerError as exc:
-            exc.snippet = text[start:end + 1 if end > start else start + 12][:24]
+            exc.snippet = exc.snippet or text[start:end + 1 if end > start else start + 12][:24]
             raise
         pos = end + 1
     return tuple(tokens)
