@@ -86,13 +86,18 @@ def main() -> None:
 @with_voice_options
 @click.option("--bitrate", default="96k", show_default=True,
               type=click.Choice(["64k", "96k", "128k", "160k", "192k"]))
+@click.option("--loudness", type=click.FloatRange(-30, -10), default=-19.0, show_default=True,
+              metavar="LUFS", help="Integrated loudness of the file (mono: -19 sounds like "
+                                   "-16 stereo on headphones).")
+@click.option("--transcript", is_flag=True, help="Also write a WebVTT transcript beside it.")
 @cache_option
 @no_cache_option
 @handles_errors
 def render(script: Path, lengths: tuple[str, ...], output: Path | None, engine: str | None,
-           voice: str | None, speed: float | None, bitrate: str, cache_dir: Path | None,
-           no_cache: bool) -> None:
+           voice: str | None, speed: float | None, bitrate: str, loudness: float,
+           transcript: bool, cache_dir: Path | None, no_cache: bool) -> None:
     """Render SCRIPT to an MP3 guided session."""
+    from .mix import Levels
     from .render import VoiceChoice, default_output, plan_length, prepare, speak, write_mp3
 
     if output and len(lengths) > 1:
@@ -103,7 +108,7 @@ def render(script: Path, lengths: tuple[str, ...], output: Path | None, engine: 
     plans = [plan_length(prep, clips, choice) for choice in prep.lengths]
     for plan in plans:
         out = output or default_output(script, plan.length_name)
-        write_mp3(prep, plan, clips, out, bitrate)
+        write_mp3(prep, plan, clips, out, bitrate, Levels(loudness), transcript)
         note = f"; left out: {', '.join(plan.dropped)}" if plan.dropped else ""
         click.echo(f"wrote {out} ({_clock(plan.total / 44100)}{note}) "
                    f"in {time.perf_counter() - started:.1f}s")

@@ -33,8 +33,10 @@ ENGINES = ("piper", "gtts")
 
 TOP_KEYS = (
     "title", "author", "description", "language", "voice", "breath", "chime",
-    "lengths", "intro", "poses", "outro",
+    "lengths", "intro", "poses", "outro", "cover",
 )
+MAX_COVER_BYTES = 5_000_000
+_IMAGE_MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
 POSE_KEYS = ("name", "cues", "hold", "sides", "switch", "optional", "priority", "chime")
 VOICE_KEYS = ("engine", "name", "speed")
 
@@ -430,8 +432,36 @@ def load_script(path: str | Path) -> Script:
         if any(isinstance(t, Hold) for t in cue.tokens):
             raise ScriptError("[hold] belongs in a pose's cues, not in intro or outro",
                               Where(path, cue.line))
+    cover = get("cover", lambda n: _cover(ctx, n), None)
     return Script(path, title, poses, author, description, language, voice, breath_ms, chime,
-                  lengths, intro, outro)
+                  lengths, intro, outro, cover)
+
+
+def image_type(data: bytes) -> str | None:
+    """The MIME type of a JPEG or PNG by its first bytes, else None."""
+    return next((mime for magic, mime in _IMAGE_MAGIC.items() if data.startswith(magic)), None)
+
+
+def _cover(ctx: _Ctx, node: yaml.Node) -> Path:
+    """A JPEG or PNG named by file name, in the script's own folder (never a path)."""
+    name = _str(ctx, node, "cover")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,120}\.(jpe?g|png)", name, re.IGNORECASE):
+        raise ctx.error(node, f"'cover: {name}' must be the file name of a .jpg or .png image "
+                              "in the script's folder (no folders in the name)")
+    folder = ctx.path.resolve().parent
+    path = folder / name
+    try:
+        if not path.resolve().is_relative_to(folder) or not path.resolve().is_file():
+            raise ctx.error(node, f"cover image '{name}' is not a file in the script's folder")
+        if path.stat().st_size > MAX_COVER_BYTES:
+            raise ctx.error(node, f"cover image '{name}' is larger than 5 MB")
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError as exc:
+        raise ctx.error(node, f"cannot read cover image '{name}' ({exc.strerror})") from None
+    if image_type(head) is None:
+        raise ctx.error(node, f"cover image '{name}' is not a JPEG or PNG image")
+    return path
 
 
 def _lengths(ctx: _Ctx, node: yaml.Node) -> list[tuple[str, tuple[yaml.Node, yaml.Node]]]:

@@ -98,6 +98,8 @@ class Script:
     lengths: dict[str, NamedLength] = field(default_factory=dict)
     intro: tuple[Cue, ...] = ()
     outro: tuple[Cue, ...] = ()
+    cover: Path | None = None
+    """Cover art (JPEG or PNG) beside the script, checked by the loader."""
 
     @property
     def sounds_used(self) -> set[str]:

@@ -19,7 +19,7 @@ from .durations import format_duration, ms_to_samples, parse_ms
 from .encode import CODEC_LOSS_DB, atomic_output, encode
 from .engines import Engine, EngineOptions, make_engine
 from .errors import LengthError, ScriptError, SynthesisError, Where
-from .loader import load_script
+from .loader import image_type, load_script
 from .mix import Levels, blocks, level_session
 from .model import Script
 from .plan import Plan, make_plan, reachable, texts_to_speak, unreachable
@@ -27,6 +27,7 @@ from .progress import stage
 from .sounds import load_sound
 from .synth import synthesize
 from .tags import ChapterMark, Tags, write_tags
+from .transcript import webvtt
 
 
 LEVELS = Levels()
@@ -117,19 +118,29 @@ def tags_for(script: Script, plan: Plan) -> Tags:
     title = script.title if plan.length_name == "full" else f"{script.title} ({plan.length_name})"
     marks = tuple(ChapterMark(c.title, round(c.start * 1000 / RATE), round(c.end * 1000 / RATE))
                   for c in plan.chapters)
-    return Tags(title, script.author, script.description, marks)
+    cover = None
+    if script.cover is not None:
+        data = script.cover.read_bytes()
+        cover = (image_type(data) or "image/jpeg", data)
+    return Tags(title, script.author, script.description, marks, cover)
 
 
 def write_mp3(prep: Prepared, plan: Plan, clips: dict[str, Clip], out: Path,
-              bitrate: str = "96k", levels: Levels = LEVELS,
+              bitrate: str = "96k", levels: Levels = LEVELS, transcript: bool = False,
               show_progress: bool | None = None) -> None:
-    """Mix and encode one plan into `out`, atomically: complete or absent."""
+    """Mix and encode one plan into `out`, atomically: complete or absent.
+
+    With `transcript`, a WebVTT file of the spoken cues is written beside it (same stem).
+    """
     used = {e.text: clips[e.text] for e in plan.events if e.kind == "speech"}
     chime_clips = {n: make_clip(c, RATE, trim_edges=False) for n, c in prep.chimes.items()}
     speech, chimes = level_session(plan, used, chime_clips, levels, CODEC_LOSS_DB[bitrate])
     with atomic_output(out) as tmp, stage("Encoding", plan.total, show_progress) as advance:
         encode(blocks(plan, speech, chimes), tmp, bitrate, advance)
         write_tags(tmp, tags_for(prep.script, plan))
+        if transcript:
+            with atomic_output(out.with_suffix(".vtt")) as vtt:
+                vtt.write_text(webvtt(plan), encoding="utf-8")
 
 
 def default_output(script_path: Path, length_name: str) -> Path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mutagen.id3 import CHAP, COMM, CTOC, ID3, TIT2, TPE1, CTOCFlags
+from mutagen.id3 import APIC, CHAP, COMM, CTOC, ID3, TIT2, TPE1, CTOCFlags, PictureType
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ class Tags:
     artist: str | None
     comment: str | None
     chapters: tuple[ChapterMark, ...]
+    cover: tuple[str, bytes] | None = None
+    """(MIME type, image bytes)."""
 
 
 def write_tags(path: Path, tags: Tags) -> None:
@@ -34,6 +36,9 @@ def write_tags(path: Path, tags: Tags) -> None:
         id3.add(TPE1(encoding=3, text=[tags.artist]))
     if tags.comment:
         id3.add(COMM(encoding=3, lang="eng", desc="", text=[tags.comment]))
+    if tags.cover:
+        id3.add(APIC(encoding=3, mime=tags.cover[0], type=PictureType.COVER_FRONT, desc="",
+                     data=tags.cover[1]))
     ids = [f"chp{i}" for i in range(len(tags.chapters))]
     id3.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
                  child_element_ids=ids, sub_frames=[TIT2(encoding=3, text=[tags.title])]))
