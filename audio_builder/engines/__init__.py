@@ -31,6 +31,8 @@ class EngineOptions:
 class Spoken:
     """Raw engine output: mono float32 samples in [-1, 1] at the engine's own rate."""
 
+    index: int
+    """Which of the texts given to `speak` this is: engines may finish out of order."""
     samples: np.ndarray
     rate: int
 
@@ -47,7 +49,9 @@ class Engine(Protocol):
         ...
 
     def speak(self, texts: list[str]) -> Iterator[Spoken]:
-        """Synthesize each text in order."""
+        """Synthesize each text, yielding each as soon as it is ready (in any order).
+
+        Raises SynthesisError when it cannot go on; what was yielded before is kept."""
         ...
 
 
@@ -79,4 +83,4 @@ def make_engine(name: str, options: EngineOptions) -> Engine:
 
 
 def _load_builtins() -> None:
-    from . import piper_engine  # noqa: F401  (registers itself)
+    from . import gtts_engine, piper_engine  # noqa: F401  (they register themselves)

@@ -109,7 +109,7 @@ class PiperEngine:
         config = SynthesisConfig(length_scale=1.0 / self.options.speed, noise_scale=0.0,
                                  noise_w_scale=0.0, normalize_audio=False)
         rate = voice.config.sample_rate
-        for text in texts:
+        for n, text in enumerate(texts):
             chunks = [c.audio_float_array for c in voice.synthesize(text, config)]
             samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
-            yield Spoken(samples.astype(np.float32, copy=False), rate)
+            yield Spoken(n, samples.astype(np.float32, copy=False), rate)

@@ -1,0 +1,5 @@
+"""`python -m audio_builder` runs the command line."""
+
+from .cli import main
+
+main()
