@@ -275,6 +275,8 @@ def _candidates(script: Script, sections: list[Section]) -> list[list[Section]]:
     """The sessions fitting may choose from: nothing left out, then one more optional
     pose left out at a time, in drop order. What is left out is always a prefix of it."""
     order = drop_order(script)
+    if len(order) == len(script.poses):
+        order = order[:-1]  # a session keeps at least one pose
     return [[s for s in sections if s.pose not in order[:k]] for k in range(len(order) + 1)]
 
 

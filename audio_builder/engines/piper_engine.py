@@ -83,33 +83,99 @@ class PiperEngine:
             "noise": "0",
         }
 
+
     def _load(self):
         if self._voice is None:
             self.check()
-            from piper import PiperVoice
-
-            threads = os.environ.get("AUDIO_BUILDER_PIPER_THREADS")
-            voice = PiperVoice.load(self.model, config_path=f"{self.model}.json")
-            if threads:
-                import onnxruntime
-
-                opts = onnxruntime.SessionOptions()
-                opts.intra_op_num_threads = int(threads)
-                opts.inter_op_num_threads = 1
-                voice.session = onnxruntime.InferenceSession(
-                    str(self.model), sess_options=opts, providers=["CPUExecutionProvider"])
-            self._voice = voice
+            self._voice = _load_voice(self.model, threads=None)
         return self._voice
 
     def speak(self, texts: list[str]) -> Iterator[Spoken]:
-        import numpy as np
-        from piper import SynthesisConfig
+        workers = parallel_workers(len(texts))
+        if workers < 2:
+            voice = self._load()
+            for n, text in enumerate(texts):
+                yield Spoken(n, _synthesize(voice, text, self.options.speed),
+                             voice.config.sample_rate)
+            return
+        self.check()
+        yield from _speak_in_workers(self.model, self.options.speed, texts, workers)
 
-        voice = self._load()
-        config = SynthesisConfig(length_scale=1.0 / self.options.speed, noise_scale=0.0,
-                                 noise_w_scale=0.0, normalize_audio=False)
-        rate = voice.config.sample_rate
-        for n, text in enumerate(texts):
-            chunks = [c.audio_float_array for c in voice.synthesize(text, config)]
-            samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
-            yield Spoken(n, samples.astype(np.float32, copy=False), rate)
+
+PARALLEL_FROM = 6
+"""Texts to speak before a second process pays for its start (about a second)."""
+
+
+def parallel_workers(n_texts: int) -> int:
+    """Processes to speak with: one per core (one thread each), when there is enough work.
+
+    Measured here: one process with its default two threads uses ~190% CPU, two such
+    processes fight (0.85x), two single-threaded processes are 1.2-1.3x faster. The
+    samples are identical whatever the thread count.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    env = os.environ.get("AUDIO_BUILDER_PIPER_WORKERS")
+    if env:
+        return max(1, int(env))
+    return min(cores or 1, 4) if n_texts >= PARALLEL_FROM else 1
+
+
+def _load_voice(model: Path, threads: int | None):
+    from piper import PiperVoice
+
+    voice = PiperVoice.load(model, config_path=f"{model}.json")
+    if threads:
+        import onnxruntime
+
+        opts = onnxruntime.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        voice.session = onnxruntime.InferenceSession(str(model), sess_options=opts,
+                                                     providers=["CPUExecutionProvider"])
+    return voice
+
+
+def _synthesize(voice, text: str, speed: float):
+    import numpy as np
+    from piper import SynthesisConfig
+
+    config = SynthesisConfig(length_scale=1.0 / speed, noise_scale=0.0, noise_w_scale=0.0,
+                             normalize_audio=False)
+    chunks = [c.audio_float_array for c in voice.synthesize(text, config)]
+    return (np.concatenate(chunks) if chunks else np.zeros(0, np.float32)).astype(np.float32)
+
+
+_WORKER: dict = {}
+
+
+def _worker_init(model: str, speed: float) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and cleans up
+    voice = _load_voice(Path(model), threads=1)
+    _WORKER.update(voice=voice, speed=speed)
+
+
+def _worker_speak(index: int, text: str) -> tuple[int, object, int]:
+    voice = _WORKER["voice"]
+    return index, _synthesize(voice, text, _WORKER["speed"]), voice.config.sample_rate
+
+
+def _speak_in_workers(model: Path, speed: float, texts: list[str], workers: int
+                      ) -> Iterator[Spoken]:
+    """Speak in worker processes, each loading the voice once; longest texts first, so
+    the last one to finish is short."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    order = sorted(range(len(texts)), key=lambda n: -len(texts[n]))
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init,
+                               initargs=(str(model), speed),
+                               mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures = [pool.submit(_worker_speak, n, texts[n]) for n in order]
+        for future in as_completed(futures):
+            n, samples, rate = future.result()
+            yield Spoken(n, samples, rate)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
