@@ -148,6 +148,16 @@ def _synthesize(voice, text: str, speed: float):
 _WORKER: dict = {}
 
 
+def _context():
+    """fork where there is one: workers start at once and never re-import the caller's
+    main module (spawn would, breaking scripts without a __main__ guard). The parent
+    holds no Piper session in this path; each worker loads its own."""
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
 def _worker_init(model: str, speed: float) -> None:
     import signal
 
@@ -165,13 +175,12 @@ def _speak_in_workers(model: Path, speed: float, texts: list[str], workers: int
                       ) -> Iterator[Spoken]:
     """Speak in worker processes, each loading the voice once; longest texts first, so
     the last one to finish is short."""
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     order = sorted(range(len(texts)), key=lambda n: -len(texts[n]))
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init,
                                initargs=(str(model), speed),
-                               mp_context=multiprocessing.get_context("spawn"))
+                               mp_context=_context())
     try:
         futures = [pool.submit(_worker_speak, n, texts[n]) for n in order]
         for future in as_completed(futures):
