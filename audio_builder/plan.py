@@ -323,7 +323,7 @@ def _fit_holds(script: Script, sections: list[Section], target: int | None,
     """Hold per side for each pose, shrunk evenly toward the minimum; and the remainder.
 
     Every pose gives the same fraction of its room (max - min), so both sides of a pose
-    stay equal; the few samples that rounding leaves over are returned for the closing.
+    stay equal; the few samples that rounding leaves over end the session.
     """
     fixed, count = _fixed_and_holds(sections, speech, chimes, script)
     ranges = {p: _hold_range(script.poses[p]) for p in count}
@@ -371,9 +371,12 @@ def make_plan(script: Script, speech: dict[str, int], chimes: dict[str, int],
         start = t
         pose = sec.title if sec.pose is not None else None
         last = n == len(sections) - 1
+        gaps = [k for k, item in enumerate(sec.items) if isinstance(item, Silence)]
+        # what rounding leaves over (under 1 ms) joins the last fixed gap, else ends it all
+        spare_at = gaps[-1] if last and remainder and gaps else None
         for k, item in enumerate(sec.items):
-            if last and remainder and k == len(sec.items) - 1:
-                add("silence", remainder, pose=pose)  # rounding leftover, a few samples
+            if k == spare_at:
+                add("silence", remainder, pose=pose)
             if isinstance(item, Speech):
                 add("speech", speech[item.text], text=item.text, pose=pose)
             elif isinstance(item, Silence):
@@ -382,6 +385,8 @@ def make_plan(script: Script, speech: dict[str, int], chimes: dict[str, int],
                 add("silence", holds[item.pose], pose=pose)
             else:
                 add("chime", chimes[item.sound], sound=item.sound, pose=pose)
+        if last and remainder and spare_at is None:
+            add("silence", remainder, pose=pose)
         chapters.append(Chapter(sec.title, start, t))
     kept = {s.pose for s in sections}
     dropped = tuple(s.title for s in everything if s.pose not in kept)
