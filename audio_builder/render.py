@@ -99,7 +99,28 @@ def prepare(path: Path, choice: VoiceChoice = VoiceChoice(),
     engine = engine_for(script, choice)
     chimes = {name: load_sound(name, script.path) for name in sorted(script.sounds_used)}
     chosen = [resolve_length(script, spec) for spec in lengths]
+    _check_session_limit(script, chimes, chosen)
     return Prepared(script, engine, chimes, chosen)
+
+
+MAX_SESSION_S = 4 * 3600
+
+
+def _check_session_limit(script: Script, chimes: dict[str, np.ndarray],
+                         chosen: list[LengthChoice]) -> None:
+    """Refuse sessions over 4 hours before anything is spoken or allocated: the full
+    length without any speech is already a lower bound of it."""
+    limit = MAX_SESSION_S * RATE
+    for choice in chosen:
+        if choice.target is not None and choice.target > limit:
+            raise ScriptError(f"a session can last at most {MAX_SESSION_S // 3600}h, not "
+                              f"{format_duration(choice.target / RATE)}", Where(script.path))
+    silent = {t: 0 for t in texts_to_speak(script)}
+    longest = reachable(script, silent, {n: len(c) for n, c in chimes.items()})[-1].longest
+    if longest > limit:
+        raise ScriptError(f"the full session would last more than {MAX_SESSION_S // 3600}h "
+                          f"(its pauses and longest holds alone last "
+                          f"{format_duration(longest / RATE)})", Where(script.path))
 
 
 def speak(prep: Prepared, cache: Cache, show_progress: bool | None = None) -> dict[str, Clip]:
@@ -144,7 +165,8 @@ def write_mp3(prep: Prepared, plan: Plan, clips: dict[str, Clip], out: Path,
 
 
 def default_output(script_path: Path, length_name: str) -> Path:
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", script_path.stem).strip(".-") or "session"
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", script_path.stem)
+    stem = re.sub(r"-{2,}", "-", stem).strip(".-") or "session"
     return Path("out") / f"{stem[:80]}-{length_name}.mp3"
 
 

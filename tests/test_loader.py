@@ -136,7 +136,7 @@ BAD_SCRIPTS = [
      "unknown field 'pose' in the script; did you mean 'poses'?"),
     ("unknown key far from all", T + POSE + "music: calm\n", 6,
      ("unknown field 'music' in the script; known: title, author, description, language, "
-     "voice, breath, chime, lengths, intro, poses, outro")),
+     "voice, breath, chime, lengths, intro, poses, outro, cover")),
     ("missing title", POSE, 1, "the script needs 'title'"),
     ("missing poses", T + "author: Me\n", 1, "the script needs 'poses'"),
     ("empty title", "title: ''\n" + POSE, 1, "'title' is empty"),
