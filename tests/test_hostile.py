@@ -140,3 +140,28 @@ def test_shipped_scripts_check_quickly():
     result = CliRunner().invoke(main, ["check", *map(str, (ROOT / "scripts").glob("*.yaml"))])
     assert result.exit_code == 0
     assert time.perf_counter() - started < 10  # a sanity bound, not a benchmark
+
+
+@pytest.mark.parametrize("name", ["../bell", "/etc/passwd", "bell.wav", "a b"])
+def test_sound_names_are_names_not_paths(tmp_path, name):
+    script = write_script(tmp_path, f"title: T\nchime: \"{name}\"\nposes:\n  - name: A\n"
+                                    "    cues: [\"Rest.\"]\n")
+    result = CliRunner().invoke(main, ["check", str(script)])
+    assert result.exit_code == 1
+    assert result.output == (f"error: {script}:2: 'chime: {name}' is not a sound name; a sound "
+                             "is named (letters, digits, '-' or '_'), never given as a path\n")
+
+
+def test_sound_link_leading_outside_is_refused(tmp_path):
+    secret = tmp_path / "secret.wav"
+    secret.write_bytes((ROOT / "sounds" / "bell.wav").read_bytes())
+    folder = tmp_path / "scripts"
+    (folder / "sounds").mkdir(parents=True)
+    (folder / "sounds" / "gong.wav").symlink_to(secret)
+    script = write_script(folder, "title: T\nchime: gong\nposes:\n  - name: A\n"
+                                  "    cues: [\"Rest.\"]\n")
+    result = CliRunner().invoke(main, ["check", str(script)])
+    assert result.exit_code == 1
+    assert result.output == (f"error: {script}: sound 'gong' ({folder / 'sounds/gong.wav'}) "
+                             "leads outside its sounds folder; copy the file in instead of "
+                             "linking it\n")
