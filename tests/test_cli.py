@@ -97,3 +97,25 @@ def test_cache_info_and_clear(tmp_path, tiny):
     assert f"location: {cache}" in info and "entries: 7" in info
     assert invoke("cache", "clear", "--cache-dir", cache).output == "removed 7 entries\n"
     assert "entries: 0" in invoke("cache", "info", "--cache-dir", cache).output
+
+
+def test_check_reports_unreachable_named_length_without_speech(tmp_path):
+    script = write_script(tmp_path, "title: T\nlengths:\n  short: 10s\nposes:\n  - name: A\n"
+                                    "    hold: 30s..1m\n    cues: [\"Rest here.\"]\n")
+    result = invoke("check", script, "--cache-dir", tmp_path / "empty")
+    assert result.exit_code == 1
+    assert result.output == (f"error: {script}:3: length 'short': this script cannot last 10s: "
+                             "its pauses, chimes and shortest holds alone last 38s\n")
+    assert not (tmp_path / "empty").exists()  # nothing was spoken
+
+
+def test_check_is_exact_when_speech_is_cached(tmp_path):
+    script = write_script(tmp_path, "title: T\nlengths:\n  long: 3m\nposes:\n  - name: A\n"
+                                    "    hold: 30s..1m\n    cues: [\"Rest here.\"]\n")
+    cache = tmp_path / "c"
+    assert invoke("check", script, "--cache-dir", cache).exit_code == 0  # unknown yet: passes
+    assert invoke("plan", script, "--cache-dir", cache, "--length", "45s").exit_code == 0
+    result = invoke("check", script, "--cache-dir", cache)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: {script}:3: length 'long': this script cannot "
+                                    "last 3m00s: with this voice it can last between 38.")
