@@ -108,15 +108,22 @@ MAX_SESSION_S = 4 * 3600
 
 def _check_session_limit(script: Script, chimes: dict[str, np.ndarray],
                          chosen: list[LengthChoice]) -> None:
-    """Refuse sessions over 4 hours before anything is spoken or allocated: the full
-    length without any speech is already a lower bound of it."""
+    """Refuse, before anything is spoken or allocated, sessions over 4 hours and lengths
+    shorter than the script's silences alone: timing with no speech bounds both."""
     limit = MAX_SESSION_S * RATE
     for choice in chosen:
         if choice.target is not None and choice.target > limit:
             raise ScriptError(f"a session can last at most {MAX_SESSION_S // 3600}h, not "
                               f"{format_duration(choice.target / RATE)}", Where(script.path))
     silent = {t: 0 for t in texts_to_speak(script)}
-    longest = reachable(script, silent, {n: len(c) for n, c in chimes.items()})[-1].longest
+    ranges = reachable(script, silent, {n: len(c) for n, c in chimes.items()})
+    longest = ranges[-1].longest
+    for choice in chosen:  # too short even if nothing were said: fail before speaking
+        if choice.target is not None and choice.target < ranges[0].shortest:
+            raise LengthError(f"this script cannot last {format_duration(choice.target / RATE)}"
+                              f": its pauses, chimes and shortest holds alone last "
+                              f"{format_duration(ranges[0].shortest / RATE)}",
+                              Where(script.path))
     if longest > limit:
         raise ScriptError(f"the full session would last more than {MAX_SESSION_S // 3600}h "
                           f"(its pauses and longest holds alone last "

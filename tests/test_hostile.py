@@ -165,3 +165,12 @@ def test_sound_link_leading_outside_is_refused(tmp_path):
     assert result.output == (f"error: {script}: sound 'gong' ({folder / 'sounds/gong.wav'}) "
                              "leads outside its sounds folder; copy the file in instead of "
                              "linking it\n")
+
+
+def test_too_short_a_length_fails_before_speech(tmp_path, tiny):
+    result = CliRunner().invoke(main, ["render", str(tiny), "--length", "5s",
+                                       "--cache-dir", str(tmp_path / "c")])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: {tiny}: this script cannot last 5s: its pauses, "
+                                    "chimes and shortest holds alone last ")
+    assert not (tmp_path / "c").exists()
