@@ -137,7 +137,7 @@ def _compose(path: Path, text: str) -> yaml.Node:
     try:
         docs = depth = 0
         for ev in yaml.parse(text, Loader=yaml.SafeLoader):
-            line = ev.start_mark.line + 1
+            line = ev.start_mark.line + 1 if ev.start_mark else None
             if isinstance(ev, yaml.DocumentStartEvent):
                 docs += 1
                 if docs > 1:
@@ -468,7 +468,7 @@ def _lengths(ctx: _Ctx, node: yaml.Node) -> list[tuple[str, tuple[yaml.Node, yam
     if not isinstance(node, yaml.MappingNode):
         raise ctx.error(node, "'lengths' must be a mapping of names to durations (short: 10m)")
     seen: dict[str, yaml.Node] = {}
-    out = []
+    out: list[tuple[str, tuple[yaml.Node, yaml.Node]]] = []
     for knode, vnode in node.value:
         if not isinstance(knode, yaml.ScalarNode):
             raise ctx.error(knode, "a length name must be a plain word")

@@ -238,7 +238,7 @@ class Bounds:
 def _fixed_and_holds(sections: list[Section], speech: dict[str, int], chimes: dict[str, int],
                      script: Script) -> tuple[int, dict[int, int]]:
     """Samples that never change, and how many times each pose's hold occurs."""
-    fixed, count = 0, {}
+    fixed, count = 0, dict[int, int]()
     for sec in sections:
         for item in sec.items:
             if isinstance(item, Speech):

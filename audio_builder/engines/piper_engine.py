@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from ..errors import SynthesisError
 from . import EngineOptions, Spoken, register
@@ -166,7 +167,7 @@ def _worker_init(model: str, speed: float) -> None:
     _WORKER.update(voice=voice, speed=speed)
 
 
-def _worker_speak(index: int, text: str) -> tuple[int, object, int]:
+def _worker_speak(index: int, text: str) -> tuple[int, Any, int]:
     voice = _WORKER["voice"]
     return index, _synthesize(voice, text, _WORKER["speed"]), voice.config.sample_rate
 
