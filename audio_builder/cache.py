@@ -20,7 +20,7 @@ import numpy as np
 
 from .clips import Clip
 
-FORMAT = "clip-v2"
+FORMAT = "clip-v3"
 """Bump when the shaping in clips.py changes, so old entries are not reused."""
 ENV = "AUDIO_BUILDER_CACHE_DIR"
 
@@ -55,8 +55,9 @@ class Cache:
         try:
             with np.load(path, allow_pickle=False) as z:
                 samples, blocks = z["samples"], z["blocks"]
-                lufs, peak = (float(v) for v in z["meta"])
-            if samples.dtype != np.float32 or samples.ndim != 1 or not np.isfinite(lufs):
+                lufs, peak, length = (float(v) for v in z["meta"])
+            if (samples.dtype != np.float32 or samples.ndim != 1 or len(samples) != length
+                    or not np.isfinite(lufs)):
                 raise ValueError("bad entry")
             return Clip(samples, lufs, peak, blocks)
         except FileNotFoundError:
@@ -65,9 +66,14 @@ class Cache:
             return None
 
     def length(self, key: str) -> int | None:
-        """Samples in a cached clip, reading only what is needed."""
-        clip = self.get(key)
-        return clip.length if clip else None
+        """Samples in a cached clip, reading only its small header (no samples)."""
+        if not self.enabled:
+            return None
+        try:
+            with np.load(self._path(key), allow_pickle=False) as z:
+                return int(z["meta"][2])
+        except Exception:  # missing, corrupt or foreign: unknown
+            return None
 
     def put(self, key: str, clip: Clip) -> None:
         if not self.enabled:
@@ -78,7 +84,7 @@ class Cache:
         try:
             with os.fdopen(fd, "wb") as f:
                 np.savez(f, samples=clip.samples.astype(np.float32), blocks=clip.blocks,
-                         meta=np.array([clip.lufs, clip.peak_db]))
+                         meta=np.array([clip.lufs, clip.peak_db, clip.length]))
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

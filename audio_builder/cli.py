@@ -104,11 +104,11 @@ def render(script: Path, lengths: tuple[str, ...], output: Path | None, engine: 
         raise click.UsageError("-o names one file; leave it out to render several lengths")
     started = time.perf_counter()
     prep = prepare(script, VoiceChoice(engine, voice, speed), lengths)
-    clips = speak(prep, _cache(cache_dir, no_cache))
-    plans = [plan_length(prep, clips, choice) for choice in prep.lengths]
+    speech = speak(prep, _cache(cache_dir, no_cache))
+    plans = [plan_length(prep, speech, choice) for choice in prep.lengths]
     for plan in plans:
         out = output or default_output(script, plan.length_name)
-        write_mp3(prep, plan, clips, out, bitrate, Levels(loudness), transcript)
+        write_mp3(prep, plan, speech, out, bitrate, Levels(loudness), transcript)
         note = f"; left out: {', '.join(plan.dropped)}" if plan.dropped else ""
         click.echo(f"wrote {out} ({_clock(plan.total / 44100)}{note}) "
                    f"in {time.perf_counter() - started:.1f}s")
@@ -135,9 +135,9 @@ def plan(script: Path, lengths: tuple[str, ...], as_json: bool, engine: str | No
     if as_json and len(lengths) > 1:
         raise click.UsageError("--json prints one plan; give one --length")
     prep = prepare(script, VoiceChoice(engine, voice, speed), lengths)
-    clips = speak(prep, _cache(cache_dir, no_cache))
+    speech = speak(prep, _cache(cache_dir, no_cache))
     for choice in prep.lengths:
-        p = plan_length(prep, clips, choice)
+        p = plan_length(prep, speech, choice)
         if as_json:
             click.echo(json.dumps(plan_dict(p), ensure_ascii=False, indent=1))
         else:

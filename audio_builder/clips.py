@@ -24,6 +24,16 @@ KEEP_MS = (15, 60)
 
 
 @dataclass(frozen=True)
+class ClipInfo:
+    """What is known of a clip without its samples: enough to plan and to set levels."""
+
+    length: int
+    lufs: float
+    peak_db: float
+    blocks: np.ndarray
+
+
+@dataclass(frozen=True)
 class Clip:
     """Mono float32 samples at RATE with their measured loudness and true peak."""
 
@@ -37,6 +47,10 @@ class Clip:
     @property
     def length(self) -> int:
         return len(self.samples)
+
+    @property
+    def info(self) -> ClipInfo:
+        return ClipInfo(self.length, self.lufs, self.peak_db, self.blocks)
 
 
 def to_rate(samples: np.ndarray, rate: int) -> np.ndarray:

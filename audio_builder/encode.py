@@ -20,7 +20,6 @@ from . import RATE
 from .errors import ExportError
 from .ffmpeg import ffmpeg_exe
 
-
 CODEC_LOSS_DB = {"64k": 0.44, "96k": 0.45, "128k": 0.45, "160k": 0.45, "192k": 0.27}
 """Loudness that LAME's CBR quantizer takes away, by bitrate, made up before encoding.
 

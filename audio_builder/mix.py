@@ -7,14 +7,14 @@ stays flat however long the session (pydub's += copies the whole track each time
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from .clips import Clip, limit
+from .clips import ClipInfo, limit
 from .loudness import gated, measure
-from .plan import Plan
+from .plan import Event, Plan
 
 TARGET_LUFS = -19.0
 """Integrated loudness of a mono file (as −16 LUFS stereo is heard on headphones)."""
@@ -36,43 +36,49 @@ MAX_GAIN_DB = 40.0
 """Never lift a near-silent clip into noise."""
 
 
-def _at_gain(samples: np.ndarray, gain_db: float) -> tuple[np.ndarray, bool]:
-    """The samples with a gain, peaks held under the ceiling; and whether it limited."""
-    out = (samples * np.float32(10 ** (gain_db / 20))).astype(np.float32)
-    limited = limit(out, PEAK_CEILING_DB)
-    return limited, limited is not out
+def at_gain(samples: np.ndarray, gain_db: float) -> np.ndarray:
+    """The samples with a gain, peaks held under the ceiling."""
+    return limit((samples * np.float32(10 ** (gain_db / 20))).astype(np.float32),
+                 PEAK_CEILING_DB)
 
 
-def level_session(plan: Plan, speech: dict[str, Clip], chimes: dict[str, Clip],
-                  levels: Levels, codec_loss_db: float = 0.0
-                  ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Every clip at its final level: each sentence at one loudness, chimes a few LU under
-    the voice, and the whole session at the target.
+Key = tuple[str, str]
+"""("speech", text) or ("chime", sound name)."""
 
-    The session's loudness is predicted from the clips' 400 ms blocks (loudness.py),
-    re-measuring only the clips the limiter touched, then corrected once; the encoder's
-    known loss is added back so the decoded file, not the mix, meets the target.
+
+def session_gains(plan: Plan, infos: dict[Key, ClipInfo], load: Callable[[Key], np.ndarray],
+                  levels: Levels, codec_loss_db: float = 0.0) -> dict[Key, float]:
+    """The gain of every clip: each sentence at one loudness, chimes a few LU under the
+    voice, and the whole session at the target.
+
+    The session's loudness is predicted from the clips' 400 ms blocks (loudness.py); only
+    clips the limiter will touch are loaded and measured again. The encoder's known loss
+    is added back, so the decoded file, not the mix, meets the target.
     """
-    clips = {("speech", t): c for t, c in speech.items()}
-    clips |= {("chime", n): c for n, c in chimes.items()}
-    gain = {k: min(levels.target_lufs - c.lufs - (levels.chime_below_lu if k[0] == "chime"
+    gain = {k: min(levels.target_lufs - i.lufs - (levels.chime_below_lu if k[0] == "chime"
                                                   else 0.0), MAX_GAIN_DB)
-            for k, c in clips.items()}
-    blocks_at: dict[tuple[str, str], tuple[np.ndarray, float]] = {}
-    for k, c in clips.items():
-        samples, limited = _at_gain(c.samples, gain[k])
-        blocks_at[k] = (measure(samples)[1], 0.0) if limited else (c.blocks, gain[k])
-    played = [blocks_at[("speech", e.text) if e.kind == "speech" else ("chime", e.sound)]
-              for e in plan.events if e.kind != "silence"]
-    correction = levels.target_lufs + codec_loss_db - gated(played)
-    final = {k: _at_gain(c.samples, gain[k] + correction)[0] for k, c in clips.items()}
-    return ({k[1]: v for k, v in final.items() if k[0] == "speech"},
-            {k[1]: v for k, v in final.items() if k[0] == "chime"})
+            for k, i in infos.items()}
+    played: dict[Key, tuple[np.ndarray, float]] = {}
+    for k, info in infos.items():
+        if info.peak_db + gain[k] > PEAK_CEILING_DB:
+            played[k] = (measure(at_gain(load(k), gain[k]))[1], 0.0)
+        else:
+            played[k] = (info.blocks, gain[k])
+    correction = levels.target_lufs + codec_loss_db - gated(
+        played[_key(e)] for e in plan.events if e.kind != "silence")
+    return {k: g + correction for k, g in gain.items()}
 
 
-def blocks(plan: Plan, speech: dict[str, np.ndarray], chimes: dict[str, np.ndarray],
-           block: int = BLOCK) -> Iterator[np.ndarray]:
-    """The session's samples, block by block; exactly plan.total samples in all."""
+def _key(e: Event) -> Key:
+    return ("speech", e.text or "") if e.kind == "speech" else ("chime", e.sound or "")
+
+
+def blocks(plan: Plan, audio: Callable[[Key], np.ndarray], block: int = BLOCK
+           ) -> Iterator[np.ndarray]:
+    """The session's samples, block by block; exactly plan.total samples in all.
+
+    `audio` gives a clip at its final level; it is asked again for each block a clip
+    overlaps, so it should remember the last few it made."""
     sounding = [e for e in plan.events if e.kind != "silence"]
     starts = [e.start for e in sounding]
     longest = max((e.length for e in sounding), default=0)
@@ -85,8 +91,8 @@ def blocks(plan: Plan, speech: dict[str, np.ndarray], chimes: dict[str, np.ndarr
                 break
             if e.start + e.length <= b0:
                 continue
-            audio = speech[e.text] if e.kind == "speech" else chimes[e.sound]
+            samples = audio(_key(e))
             a, b = max(b0, e.start), min(b1, e.start + e.length)
-            out[a - b0:b - b0] += audio[a - e.start:b - e.start]
+            out[a - b0:b - b0] += samples[a - e.start:b - e.start]
         np.clip(out, -1.0, 1.0, out=out)
         yield out

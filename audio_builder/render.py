@@ -8,27 +8,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from . import RATE
 from .cache import Cache, clip_key
-from .clips import Clip, make_clip
+from .clips import ClipInfo, make_clip
 from .durations import format_duration, ms_to_samples, parse_ms
 from .encode import CODEC_LOSS_DB, atomic_output, encode
 from .engines import Engine, EngineOptions, make_engine
 from .errors import LengthError, ScriptError, SynthesisError, Where
 from .loader import image_type, load_script
-from .mix import Levels, blocks, level_session
+from .mix import Key, Levels, at_gain, blocks, session_gains
 from .model import Script
 from .plan import Plan, make_plan, reachable, texts_to_speak, unreachable
 from .progress import stage
 from .sounds import load_sound
-from .synth import synthesize
+from .synth import SpeechStore, synthesize
 from .tags import ChapterMark, Tags, write_tags
 from .transcript import webvtt
-
 
 LEVELS = Levels()
 
@@ -130,16 +130,15 @@ def _check_session_limit(script: Script, chimes: dict[str, np.ndarray],
                           f"{format_duration(longest / RATE)})", Where(script.path))
 
 
-def speak(prep: Prepared, cache: Cache, show_progress: bool | None = None) -> dict[str, Clip]:
+def speak(prep: Prepared, cache: Cache, show_progress: bool | None = None) -> SpeechStore:
     texts = texts_to_speak(prep.script)
     with stage("Speaking", len(texts), show_progress) as advance:
         return synthesize(prep.engine, prep.script.language, texts, cache, advance)
 
 
-def plan_length(prep: Prepared, clips: dict[str, Clip], choice: LengthChoice) -> Plan:
-    speech = {t: c.length for t, c in clips.items()}
+def plan_length(prep: Prepared, speech: SpeechStore, choice: LengthChoice) -> Plan:
     chimes = {n: len(c) for n, c in prep.chimes.items()}
-    return make_plan(prep.script, speech, chimes, choice.target, choice.name)
+    return make_plan(prep.script, speech.lengths(), chimes, choice.target, choice.name)
 
 
 def tags_for(script: Script, plan: Plan) -> Tags:
@@ -153,18 +152,30 @@ def tags_for(script: Script, plan: Plan) -> Tags:
     return Tags(title, script.author, script.description, marks, cover)
 
 
-def write_mp3(prep: Prepared, plan: Plan, clips: dict[str, Clip], out: Path,
+def write_mp3(prep: Prepared, plan: Plan, speech: SpeechStore, out: Path,
               bitrate: str = "96k", levels: Levels = LEVELS, transcript: bool = False,
               show_progress: bool | None = None) -> None:
     """Mix and encode one plan into `out`, atomically: complete or absent.
 
+    Clips are read, leveled and mixed as the timeline reaches them, so memory stays flat.
     With `transcript`, a WebVTT file of the spoken cues is written beside it (same stem).
     """
-    used = {e.text: clips[e.text] for e in plan.events if e.kind == "speech"}
-    chime_clips = {n: make_clip(c, RATE, trim_edges=False) for n, c in prep.chimes.items()}
-    speech, chimes = level_session(plan, used, chime_clips, levels, CODEC_LOSS_DB[bitrate])
+    chimes = {n: make_clip(c, RATE, trim_edges=False) for n, c in prep.chimes.items()}
+
+    def load(key: Key) -> np.ndarray:
+        return speech.samples(key[1]) if key[0] == "speech" else chimes[key[1]].samples
+
+    infos: dict[Key, ClipInfo] = {("chime", n): c.info for n, c in chimes.items()}
+    infos |= {("speech", e.text): speech.infos[e.text]
+              for e in plan.events if e.kind == "speech" and e.text is not None}
+    gains = session_gains(plan, infos, load, levels, CODEC_LOSS_DB[bitrate])
+
+    @lru_cache(maxsize=16)
+    def audio(key: Key) -> np.ndarray:
+        return at_gain(load(key), gains[key])
+
     with atomic_output(out) as tmp, stage("Encoding", plan.total, show_progress) as advance:
-        encode(blocks(plan, speech, chimes), tmp, bitrate, advance)
+        encode(blocks(plan, audio), tmp, bitrate, advance)
         write_tags(tmp, tags_for(prep.script, plan))
         if transcript:
             with atomic_output(out.with_suffix(".vtt")) as vtt:

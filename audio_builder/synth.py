@@ -1,28 +1,70 @@
-"""Speech for every text of a session: from the cache, or spoken now and cached."""
+"""Speech for every text of a session: from the cache, or spoken now and cached.
+
+The result is a SpeechStore: every clip's length and loudness up front, its samples read
+back from the cache only when the mixer reaches it, so memory does not grow with the
+amount of speech.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from .cache import Cache, clip_key
-from .clips import Clip, make_clip
+from .clips import Clip, ClipInfo, make_clip
 from .engines import Engine
 from .errors import SynthesisError
 
 Progress = Callable[[int], None]
 
 
+class SpeechStore:
+    """The session's speech: info for every text, samples on demand."""
+
+    def __init__(self, cache: Cache, keys: dict[str, str]) -> None:
+        self.cache = cache
+        self.keys = keys
+        self.infos: dict[str, ClipInfo] = {}
+        self._held: dict[str, Clip] = {}
+        """Clips kept in memory: only when there is no cache to read them back from."""
+
+    def __len__(self) -> int:
+        return len(self.infos)
+
+    def add(self, text: str, clip: Clip) -> None:
+        self.infos[text] = clip.info
+        if not self.cache.enabled:
+            self._held[text] = clip
+
+    def samples(self, text: str) -> np.ndarray:
+        if text in self._held:
+            return self._held[text].samples
+        clip = self.cache.get(self.keys[text])
+        if clip is None:
+            raise SynthesisError(f"the speech cache lost a clip while rendering "
+                                 f"(\"{text[:40]}\"); run again")
+        return clip.samples
+
+    def lengths(self) -> dict[str, int]:
+        return {t: i.length for t, i in self.infos.items()}
+
+
 def synthesize(engine: Engine, language: str, texts: list[str], cache: Cache,
-               progress: Progress | None = None) -> dict[str, Clip]:
-    """A shaped clip for each text; only texts missing from the cache are spoken."""
+               progress: Progress | None = None) -> SpeechStore:
+    """Every text's clip, known to the store; only texts missing from the cache are spoken.
+
+    A cached entry is read whole once here, which verifies it: one that cannot be read
+    is spoken again.
+    """
     identity = engine.identity()
     keys = {t: clip_key(identity, language, t) for t in texts}
-    clips: dict[str, Clip] = {}
+    clips = SpeechStore(cache, keys)
     missing = []
     for t in texts:
         hit = cache.get(keys[t])
         if hit is not None:
-            clips[t] = hit
+            clips.add(t, hit)
         else:
             missing.append(t)
     if progress:
@@ -36,7 +78,7 @@ def synthesize(engine: Engine, language: str, texts: list[str], cache: Cache,
                 if not clip.length:
                     raise SynthesisError(f"the engine gave no audio for \"{text[:60]}\"")
                 cache.put(keys[text], clip)
-                clips[text] = clip
+                clips.add(text, clip)
                 if progress:
                     progress(1)
         except (SynthesisError, OSError, RuntimeError, ValueError) as exc:

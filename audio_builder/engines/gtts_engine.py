@@ -88,7 +88,7 @@ class GttsEngine:
         base = os.environ.get(URL_ENV)
 
         class Tts(gTTS):
-            def _prepare_requests(self):  # noqa: ANN202  (gTTS's own signature)
+            def _prepare_requests(self):
                 prepared = super()._prepare_requests()
                 if base:
                     for pr in prepared:
@@ -110,7 +110,7 @@ class GttsEngine:
                 raise _Permanent("an answer without audio; gTTS may need an upgrade "
                                  "(pip install -U gTTS)") from None
             raise _Permanent(f"{exc}; gTTS may need an upgrade (pip install -U gTTS)") from None
-        except (requests.RequestException, OSError) as exc:
+        except (requests.RequestException, OSError):
             raise _Transient("could not connect to Google Translate (is there a network?)"
                              ) from None
         if not data:

@@ -1,0 +1,506 @@
+"""Speed and memory benchmark of audio_builder against the naive pydub baseline.
+
+usage: .venv/bin/python bench/run.py [--quick] [--repeat N] [--keep]
+
+One run measures, on the same plans, for each session length:
+
+  warm      `audio-builder render` with every clip already in its --cache-dir
+  cold      `audio-builder render` with an empty --cache-dir (Piper speaks everything)
+  baseline  ../shared/bench/naive_pydub.py on the `plan --json` of the same session,
+            with its clip folder already filled (so synthesis is excluded)
+  floor     ffmpeg alone encoding the same audio (this project's warm output, decoded
+            to raw float32 beforehand) with the project's encoder settings
+
+plus `audio-builder check scripts/deep-psoas-release.yaml`. Every measured thing is a
+fresh child process: wall time from a monotonic clock around it, peak resident set from
+os.wait4's rusage of that child (ru_maxrss: the largest single process among it and the
+children it waited for), and, sampled every 50 ms from /proc, the peak of the whole
+process tree's summed RSS (the render runs ffmpeg beside Python).
+
+Writes bench/RESULTS.md and bench/results.json (with --quick: RESULTS-quick.md and
+results-quick.json, so a smoke run never overwrites real numbers). Temporary files live in
+one tempfile.mkdtemp() folder, removed at the end (--keep leaves it, for inspection).
+See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+VENV_BIN = Path(sys.executable).parent
+CLI = str(VENV_BIN / "audio-builder") if (VENV_BIN / "audio-builder").exists() else None
+BASELINE = Path("/work/shared/bench/naive_pydub.py")
+BELL = ROOT / "sounds" / "bell.wav"
+RATE = 44100
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+@dataclass(frozen=True)
+class Session:
+    label: str
+    """Row name, e.g. '45m'."""
+    role: str
+    """'small', 'medium' or 'large': which targets the row is checked against."""
+    script: Path
+    length: str
+    """As given to --length."""
+
+
+FULL = [
+    Session("10m", "small", ROOT / "scripts" / "deep-psoas-release.yaml", "10m"),
+    Session("45m", "medium", BENCH / "long-holds.yaml", "45m"),
+    Session("180m", "large", BENCH / "long-holds.yaml", "180m"),
+]
+QUICK = [
+    Session("3m", "small", ROOT / "scripts" / "evening-wind-down.yaml", "short"),
+    Session("10m", "medium", ROOT / "scripts" / "deep-psoas-release.yaml", "10m"),
+    Session("25m", "large", ROOT / "scripts" / "deep-psoas-release.yaml", "full"),
+]
+CHECK_SCRIPT = ROOT / "scripts" / "deep-psoas-release.yaml"
+
+
+# ---------------------------------------------------------------- measuring one process
+
+@dataclass
+class Run:
+    cmd: list[str]
+    wall_s: float
+    maxrss_mb: float
+    """ru_maxrss of the child (largest single process in its tree), MB (10^6 bytes)."""
+    tree_peak_mb: float
+    """Peak of the summed RSS of the child and all its descendants, sampled every 50 ms."""
+    returncode: int
+    stdout: str = field(repr=False, default="")
+    stderr: str = field(repr=False, default="")
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/children") as f:
+                    out += [int(c) for c in f.read().split()]
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return out
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _tree_rss(pid: int) -> int:
+    total, todo, seen = 0, [pid], set()
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        total += _rss(p)
+        todo += _children(p)
+    return total
+
+
+def measure(cmd: list[str], tmp: Path, check: bool = True) -> Run:
+    """Run `cmd` as a fresh child process; its wall time and peak memory."""
+    out_f = tempfile.TemporaryFile(dir=tmp)
+    err_f = tempfile.TemporaryFile(dir=tmp)
+    env = {k: v for k, v in os.environ.items() if k != "AUDIO_BUILDER_CACHE_DIR"}
+    peak = [0]
+    done = threading.Event()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=out_f, stderr=err_f, stdin=subprocess.DEVNULL,
+                            cwd=ROOT, env=env)
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    wall = time.perf_counter() - t0
+    done.set()
+    sampler.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    out_f.seek(0)
+    err_f.seek(0)
+    run = Run(cmd, wall, usage.ru_maxrss * 1024 / 1e6, peak[0] / 1e6, proc.returncode,
+              out_f.read().decode(errors="replace"), err_f.read().decode(errors="replace"))
+    out_f.close()
+    err_f.close()
+    if check and run.returncode != 0:
+        raise SystemExit(f"failed ({run.returncode}): {' '.join(cmd)}\n{run.stderr[-2000:]}")
+    return run
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- the pieces
+
+def ab(*args: str) -> list[str]:
+    if CLI:
+        return [CLI, *args]
+    return [sys.executable, "-m", "audio_builder", *args]
+
+
+def ffmpeg() -> str:
+    sys.path.insert(0, str(ROOT))
+    from audio_builder.ffmpeg import ffmpeg_exe
+
+    return ffmpeg_exe()
+
+
+def floor_command(raw: Path, out: Path) -> tuple[list[str], str]:
+    """The project's own encoder command, reading `raw` instead of its pipe."""
+    try:
+        from audio_builder.encode import encode_command
+
+        cmd = [str(c) for c in encode_command(out, "96k")]
+        if "pipe:0" in cmd:
+            cmd[cmd.index("pipe:0")] = str(raw)
+            return cmd, "audio_builder.encode.encode_command"
+    except Exception as exc:  # the project is edited concurrently: fall back to a copy
+        log(f"note: encode_command unavailable ({exc!r}); using a copy of its settings")
+    return ([ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+             "-f", "f32le", "-ar", str(RATE), "-ac", "1", "-i", str(raw),
+             "-c:a", "libmp3lame", "-b:a", "96k",
+             "-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1",
+             "-id3v2_version", "0", "-write_xing", "1", "-f", "mp3", str(out)],
+            "copy of encode_command (96k)")
+
+
+def speech_stats(plan: dict) -> dict:
+    speech = [e for e in plan["events"] if e["kind"] == "speech"]
+    unique = {e["text"]: e["duration_s"] for e in speech}
+    return {"events": len(speech), "speech_s": round(sum(e["duration_s"] for e in speech), 3),
+            "unique_texts": len(unique), "unique_speech_s": round(sum(unique.values()), 3)}
+
+
+def median_run(runs: list[Run]) -> dict:
+    return {"wall_s": round(statistics.median(r.wall_s for r in runs), 3),
+            "walls_s": [round(r.wall_s, 3) for r in runs],
+            "maxrss_mb": round(max(r.maxrss_mb for r in runs), 1),
+            "tree_peak_mb": round(max(r.tree_peak_mb for r in runs), 1)}
+
+
+def bench_session(s: Session, tmp: Path, repeat: int, clipdir: Path,
+                  full_plans: dict[Path, dict]) -> dict:
+    d = tmp / s.label
+    d.mkdir()
+    cache = d / "cache"
+    cache.mkdir()
+    row: dict = {"session": s.label, "role": s.role,
+                 "script": str(s.script.relative_to(ROOT)), "length": s.length}
+
+    # b. cold: empty cache; this run also fills the cache for the warm runs
+    log(f"[{s.label}] cold render ...")
+    cold = measure(ab("render", str(s.script), "--length", s.length, "-o",
+                      str(d / "cold.mp3"), "--cache-dir", str(cache)), tmp)
+    row["cold"] = median_run([cold])
+    log(f"[{s.label}] cold {cold.wall_s:.2f}s, {cold.maxrss_mb:.0f} MB")
+
+    # a. warm: everything cached
+    warm_runs = []
+    for i in range(repeat):
+        r = measure(ab("render", str(s.script), "--length", s.length, "-o",
+                       str(d / "warm.mp3"), "--cache-dir", str(cache)), tmp)
+        warm_runs.append(r)
+        log(f"[{s.label}] warm #{i + 1} {r.wall_s:.2f}s, {r.maxrss_mb:.0f} MB")
+    row["warm"] = median_run(warm_runs)
+
+    # the plan of the same session (speech durations from the same cache)
+    plan_run = measure(ab("plan", str(s.script), "--length", s.length, "--json",
+                          "--cache-dir", str(cache)), tmp)
+    plan = json.loads(plan_run.stdout)
+    plan_path = d / "plan.json"
+    plan_path.write_text(json.dumps(plan))
+    row["length_s"] = plan["length_s"]
+    row["dropped"] = plan["dropped"]
+    row["plan_speech"] = speech_stats(plan)
+    if s.script not in full_plans:
+        full = measure(ab("plan", str(s.script), "--length", "full", "--json",
+                          "--cache-dir", str(cache)), tmp)
+        full_plans[s.script] = json.loads(full.stdout)
+    # a cold render speaks every text of the script, whatever the length: count them all
+    row["synthesized"] = speech_stats(full_plans[s.script])
+
+    # d. floor: decode the warm output (not timed), then time the bare encode
+    raw = d / "warm.f32"
+    subprocess.run([ffmpeg(), "-nostdin", "-v", "error", "-y", "-i", str(d / "warm.mp3"),
+                    "-f", "f32le", "-ac", "1", "-ar", str(RATE), str(raw)], check=True)
+    row["decoded_s"] = round(raw.stat().st_size / 4 / RATE, 3)
+    floor_runs = []
+    for i in range(repeat):
+        cmd, source = floor_command(raw, d / "floor.mp3")
+        r = measure(cmd, tmp)
+        floor_runs.append(r)
+        log(f"[{s.label}] floor #{i + 1} {r.wall_s:.2f}s, {r.maxrss_mb:.0f} MB")
+    row["floor"] = median_run(floor_runs)
+    row["floor"]["command_from"] = source
+    raw.unlink()
+
+    # c. baseline: fill its clip folder with this plan's speech (not timed), then time it
+    speech = {e["text"]: e for e in plan["events"] if e["kind"] == "speech"}
+    fill = {"events": [{**e, "start_s": 0.0} for e in speech.values()]}
+    (d / "fill.json").write_text(json.dumps(fill))
+    log(f"[{s.label}] baseline: filling its clip folder ...")
+    measure([sys.executable, str(BASELINE), str(d / "fill.json"), str(d / "fill.mp3"),
+             "--chime", str(BELL), "--clips", str(clipdir)], tmp)
+    log(f"[{s.label}] baseline (timed) ...")
+    base = measure([sys.executable, str(BASELINE), str(plan_path), str(d / "baseline.mp3"),
+                    "--chime", str(BELL), "--clips", str(clipdir)], tmp)
+    inner = json.loads(base.stdout.strip().splitlines()[-1])
+    row["baseline"] = median_run([base]) | {
+        "inner": inner, "mix_encode_s": round(inner["mix_s"] + inner["encode_s"], 3)}
+    log(f"[{s.label}] baseline {base.wall_s:.2f}s ({inner}), {base.maxrss_mb:.0f} MB")
+
+    w, b, f = row["warm"]["wall_s"], row["baseline"]["wall_s"], row["floor"]["wall_s"]
+    row["speedup"] = round(b / w, 2)
+    row["speedup_mix_encode"] = round(row["baseline"]["mix_encode_s"] / w, 2)
+    row["warm_over_floor"] = round(w / f, 2)
+    row["cold_synth_speed"] = round(row["synthesized"]["unique_speech_s"]
+                                    / row["cold"]["wall_s"], 1)
+    extra = row["cold"]["wall_s"] - w
+    row["cold_synth_speed_excl_warm"] = round(row["synthesized"]["unique_speech_s"] / extra, 1) \
+        if extra > 0 else None
+    shutil.rmtree(d)  # outputs of 180 minutes are large; nothing is needed any more
+    return row
+
+
+def bench_check(tmp: Path, cached: Path | None, repeat: int) -> dict:
+    res = {}
+    empty = tmp / "check-empty-cache"
+    empty.mkdir(exist_ok=True)
+    for name, cache in (("speech_cached", cached), ("nothing_cached", empty)):
+        if cache is None:
+            continue
+        runs = [measure(ab("check", str(CHECK_SCRIPT), "--cache-dir", str(cache)), tmp)
+                for _ in range(repeat)]
+        res[name] = median_run(runs)
+        log(f"check ({name}): {res[name]['walls_s']}")
+    return res
+
+
+# ---------------------------------------------------------------- report
+
+def verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("PASS" if ok else "FAIL")
+
+
+def targets(rows: dict[str, dict], check: dict) -> list[tuple[str, bool | None, str]]:
+    small, medium, large = rows["small"], rows["medium"], rows["large"]
+    out = []
+    out.append((f"warm {medium['session']} at least 3x faster than the baseline",
+                medium["speedup"] >= 3, f"{medium['speedup']}x"))
+    out.append((f"warm {large['session']} at least 10x faster than the baseline",
+                large["speedup"] >= 10, f"{large['speedup']}x"))
+    ratios = {r["session"]: r["warm_over_floor"] for r in rows.values()}
+    out.append(("warm within 1.15x of the floor (every length)",
+                all(v <= 1.15 for v in ratios.values()),
+                ", ".join(f"{k}: {v}x" for k, v in ratios.items())))
+    peaks = {r["session"]: r["warm"]["maxrss_mb"] for r in rows.values()}
+    out.append(("warm peak RSS under 150 MB (every length)",
+                all(v < 150 for v in peaks.values()),
+                ", ".join(f"{k}: {v:.0f} MB" for k, v in peaks.items())))
+    a, b = small["warm"]["maxrss_mb"], large["warm"]["maxrss_mb"]
+    spread = abs(b - a) / min(a, b)
+    out.append((f"warm peak RSS of {small['session']} and {large['session']} within 10%",
+                spread <= 0.10, f"{a:.0f} vs {b:.0f} MB ({spread:+.1%})".replace("+", "")))
+    if medium["script"] == large["script"]:  # same speech: shows what length alone does
+        c, e = medium["warm"]["maxrss_mb"], large["warm"]["maxrss_mb"]
+        out.append((f"(information) warm peak RSS of {medium['session']} and "
+                    f"{large['session']}, same script", None,
+                    f"{c:.0f} vs {e:.0f} MB ({abs(e - c) / min(c, e):.1%})"))
+    out.append((f"cold {medium['session']} render under 35 s",
+                medium["cold"]["wall_s"] < 35, f"{medium['cold']['wall_s']:.1f} s"))
+    worst = max(v["wall_s"] for v in check.values())
+    out.append(("`check scripts/deep-psoas-release.yaml` under 0.5 s", worst < 0.5,
+                ", ".join(f"{k.replace('_', ' ')}: {v['wall_s']:.2f} s"
+                          for k, v in check.items())))
+    return out
+
+
+def table(rows: list[dict]) -> str:
+    head = ("| session | script | audio | warm s | cold s | baseline s | baseline mix+enc s "
+            "| floor s | speed-up (baseline/warm) | warm/floor | RSS warm MB | RSS cold MB "
+            "| RSS baseline MB | RSS floor MB |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in rows:
+        lines.append(
+            f"| {r['session']} | {Path(r['script']).name} --length {r['length']} "
+            f"| {r['length_s'] / 60:.1f} min | {r['warm']['wall_s']:.2f} "
+            f"| {r['cold']['wall_s']:.2f} | {r['baseline']['wall_s']:.2f} "
+            f"| {r['baseline']['mix_encode_s']:.2f} | {r['floor']['wall_s']:.2f} "
+            f"| {r['speedup']:.1f}x | {r['warm_over_floor']:.2f}x "
+            f"| {r['warm']['maxrss_mb']:.0f} | {r['cold']['maxrss_mb']:.0f} "
+            f"| {r['baseline']['maxrss_mb']:.0f} | {r['floor']['maxrss_mb']:.0f} |")
+    return "\n".join(lines)
+
+
+def tree_table(rows: list[dict]) -> str:
+    lines = ["| session | warm | cold | baseline | floor |", "|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['session']} | " + " | ".join(
+            f"{r[k]['tree_peak_mb']:.0f}" for k in ("warm", "cold", "baseline", "floor")) + " |")
+    return "\n".join(lines)
+
+
+def report(result: dict) -> str:
+    rows = result["sessions"]
+    by_role = {r["role"]: r for r in rows}
+    medium = by_role["medium"]
+    t = targets(by_role, result["check"])
+    result["targets"] = [{"target": n, "pass": ok, "measured": m} for n, ok, m in t
+                         if ok is not None]
+    out = [table(rows), ""]
+    if result["quick"]:
+        out += ["*Quick run: shorter sessions than the targets name (the 45- and 180-minute "
+                "targets are checked on the medium and large rows), so the verdicts below "
+                "are indicative only.*", ""]
+    out += ["Targets:", ""]
+    out += [f"- {verdict(ok) + ': ' if ok is not None else ''}{name} — {m}" for name, ok, m in t]
+    syn = medium["synthesized"]
+    out += ["",
+            f"Cold synthesis speed ({medium['session']}): {syn['unique_speech_s']:.0f} s of "
+            f"speech ({syn['unique_texts']} distinct texts) in {medium['cold']['wall_s']:.1f} s "
+            f"= {medium['cold_synth_speed']}x real time for the whole cold render"
+            + (f"; {medium['cold_synth_speed_excl_warm']}x counting only the time over the "
+               f"warm render ({medium['cold']['wall_s'] - medium['warm']['wall_s']:.1f} s)"
+               if medium["cold_synth_speed_excl_warm"] else "") + ".",
+            "",
+            "Peak RSS of the whole process tree (MB, summed over the processes alive at once, "
+            "sampled every 50 ms; the columns above are the largest single process):",
+            "",
+            tree_table(rows)]
+    return "\n".join(out)
+
+
+def machine() -> dict:
+    model = ""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem = next(int(line.split()[1]) * 1024 for line in open("/proc/meminfo")
+                   if line.startswith("MemTotal"))
+    except (OSError, StopIteration):
+        mem = 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cores": cores, "cpu_count": os.cpu_count(), "cpu": model,
+            "memory_gb": round(mem / 2**30, 1), "python": platform.python_version(),
+            "platform": platform.platform()}
+
+
+def git_head() -> str:
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain",
+                                "--untracked-files=no"],
+                               capture_output=True, text=True).stdout.strip()
+        return head + (" (with uncommitted changes)" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true",
+                    help="a fast smoke run on shorter sessions (3, 10 and 25 minutes)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs of warm, floor and check each (median time, highest peak); "
+                         "cold and baseline run once (default 3)")
+    ap.add_argument("--keep", action="store_true", help="keep the temp folder")
+    a = ap.parse_args()
+    if not BASELINE.is_file():
+        raise SystemExit(f"baseline not found: {BASELINE}")
+    sessions = QUICK if a.quick else FULL
+    command = " ".join([".venv/bin/python bench/run.py", *sys.argv[1:]])
+    started = dt.datetime.now().astimezone()
+    load_before = os.getloadavg()
+    tmp = Path(tempfile.mkdtemp(prefix="audio-builder-bench-"))
+    log(f"temp folder: {tmp}")
+    try:
+        clipdir = tmp / "baseline-clips"
+        full_plans: dict[Path, dict] = {}
+        rows = []
+        for s in sessions:
+            rows.append(bench_session(s, tmp, a.repeat, clipdir, full_plans))
+        # check against a cache that holds the script's speech (as after any render)
+        # and against an empty one
+        check_cache = tmp / "check-cache"
+        log("filling a cache for check ...")
+        measure(ab("plan", str(CHECK_SCRIPT), "--length", "full", "--cache-dir",
+                   str(check_cache)), tmp)
+        check = bench_check(tmp, check_cache, max(a.repeat, 5))
+    finally:
+        if a.keep:
+            log(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    result = {"date": started.isoformat(timespec="seconds"), "command": command,
+              "quick": a.quick, "repeat": a.repeat, "machine": machine(), "git": git_head(),
+              "load_avg_before": [round(x, 2) for x in load_before],
+              "load_avg_after": [round(x, 2) for x in os.getloadavg()],
+              "baseline": str(BASELINE), "sessions": rows, "check": check}
+    text = report(result)
+    print(text)
+    m = result["machine"]
+    suffix = "-quick" if a.quick else ""
+    md = [f"# Benchmark results{' (quick run)' if a.quick else ''}", "",
+          f"- date: {started:%Y-%m-%d %H:%M %Z}",
+          f"- machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB RAM, "
+          f"Python {m['python']}",
+          f"- command: `{command}` (from the repository root)",
+          f"- project commit: {result['git']}",
+          f"- load average before / after: {result['load_avg_before'][0]} / "
+          f"{result['load_avg_after'][0]}",
+          f"- warm, floor: median of {a.repeat} runs (peak: highest); cold, baseline: one "
+          f"run; check: median of {max(a.repeat, 5)}",
+          "- columns: see bench/README.md", "", text, ""]
+    (BENCH / f"RESULTS{suffix}.md").write_text("\n".join(md))
+    (BENCH / f"results{suffix}.json").write_text(json.dumps(result, indent=1) + "\n")
+    log(f"wrote bench/RESULTS{suffix}.md and bench/results{suffix}.json")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
