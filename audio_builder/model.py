@@ -109,8 +109,8 @@ class Script:
             names.add(self.chime)
         for cue in self.all_cues():
             for tok in cue.tokens:
-                if isinstance(tok, Chime):
-                    names.add(tok.sound or self.chime or "bell")
+                if isinstance(tok, Chime) and (tok.sound or self.chime):
+                    names.add(tok.sound or self.chime or "")
         return names
 
     def all_cues(self) -> list[Cue]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from . import RATE
 from .durations import format_duration, ms_to_samples
-from .errors import LengthError, Where
+from .errors import LengthError, ScriptError, Where
 from .model import Chime, Cue, Hold, Pause, Pose, Script, Text
 
 CUE_GAP_MS = 1200
@@ -70,7 +70,7 @@ class _Builder:
         self.new_cue = False
 
     def _gap_before_sound(self) -> None:
-        if self.items and isinstance(self.items[-1], Speech) and self.new_cue:
+        if self.items and self.new_cue and _touches(self.items[-1], Ring("")):
             self.items.append(Silence(ms_to_samples(CUE_GAP_MS)))
 
     def cue(self, cue: Cue, side: str | None, pose: int | None) -> bool:
@@ -95,11 +95,10 @@ class _Builder:
             self.new_cue = False
         return placed
 
-    def ring(self, sound: str | None) -> None:
-        if sound:
-            self.new_cue = True
-            self._gap_before_sound()
-            self.items.append(Ring(sound))
+
+def _touches(before: Item, after: Item) -> bool:
+    """Whether a cue gap belongs between two items: after words, before a sound."""
+    return isinstance(before, Speech) and isinstance(after, Speech | Ring)
 
 
 def _pose_items(script: Script, index: int, pose: Pose) -> tuple[Item, ...]:
@@ -119,19 +118,30 @@ def _pose_items(script: Script, index: int, pose: Pose) -> tuple[Item, ...]:
 def outline(script: Script) -> list[Section]:
     """The session as sections of untimed items, before any pose is left out."""
     sections: list[Section] = []
-    if script.intro:
-        b = _Builder(script.chime)
-        for cue in script.intro:
-            b.cue(cue, None, None)
-        sections.append(Section("Welcome", tuple(b.items)))
+    welcome = _frame_items(script, script.intro)
+    if welcome:
+        sections.append(Section("Welcome", welcome))
     for i, pose in enumerate(script.poses):
-        sections.append(Section(pose.name, _pose_items(script, i, pose), i))
-    if script.outro:
-        b = _Builder(script.chime)
-        for cue in script.outro:
-            b.cue(cue, None, None)
-        sections.append(Section("Closing", tuple(b.items)))
+        items = _pose_items(script, i, pose)
+        if not items:
+            raise ScriptError(f"pose '{pose.name}' has nothing to say, play or hold",
+                              Where(script.path, pose.line))
+        sections.append(Section(pose.name, items, i))
+    closing = _frame_items(script, script.outro)
+    if closing:
+        sections.append(Section("Closing", closing))
+    if not any(isinstance(i, Speech) for s in sections for i in s.items):
+        raise ScriptError("the script has nothing to say: every cue is only markers or "
+                          "punctuation", Where(script.path))
     return sections
+
+
+def _frame_items(script: Script, cues: tuple[Cue, ...]) -> tuple[Item, ...]:
+    """Items of the intro or outro (empty if there is nothing in them to hear)."""
+    b = _Builder(script.chime)
+    for cue in cues:
+        b.cue(cue, None, None)
+    return tuple(b.items)
 
 
 def texts_to_speak(script: Script) -> list[str]:
@@ -150,16 +160,17 @@ def _with_chimes(script: Script, sections: list[Section]) -> list[Section]:
     out: list[Section] = []
     for n, sec in enumerate(sections):
         items = list(sec.items)
-        pose_chime = script.poses[sec.pose].chime if sec.pose is not None else None
-        sound = (script.chime or pose_chime) if n == 0 else pose_chime
+        if sec.pose is not None:
+            sound = script.poses[sec.pose].chime  # the script's chime unless the pose names one
+        else:
+            sound = script.chime if n == 0 else None  # the Welcome opens the session
         if sound:
             items.insert(0, Ring(sound))
         if n == len(sections) - 1 and script.chime:
-            b = _Builder(script.chime)
-            b.items = items
-            b.ring(script.chime)
-            items = b.items
-        if out and isinstance(out[-1].items[-1], Speech) and isinstance(items[0], Speech | Ring):
+            if _touches(items[-1], Ring(script.chime)):
+                items.append(Silence(ms_to_samples(CUE_GAP_MS)))
+            items.append(Ring(script.chime))
+        if out and _touches(out[-1].items[-1], items[0]):
             prev = out[-1]
             out[-1] = Section(prev.title, prev.items + (Silence(ms_to_samples(CUE_GAP_MS)),),
                               prev.pose)
