@@ -18,7 +18,7 @@ import numpy as np
 
 from . import RATE
 from .errors import ExportError
-from .ffmpeg import ffmpeg_exe
+from .ffmpeg import decode_file, ffmpeg_exe
 
 CODEC_LOSS_DB = {"64k": 0.44, "96k": 0.45, "128k": 0.45, "160k": 0.45, "192k": 0.27}
 """Loudness that LAME's CBR quantizer takes away, by bitrate, made up before encoding.
@@ -118,8 +118,5 @@ def atomic_output(target: Path) -> Iterator[Path]:
 
 
 def decode(path: Path) -> np.ndarray:
-    """Decode an MP3 to mono float32 at RATE with ffmpeg (honours the gapless header)."""
-    out = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path),
-                          "-f", "f32le", "-ac", "1", "-ar", str(RATE), "pipe:1"],
-                         capture_output=True, check=True).stdout
-    return np.frombuffer(out, dtype="<f4")
+    """Decode an MP3 to mono float32 at RATE (honours the gapless header)."""
+    return decode_file(path, RATE)

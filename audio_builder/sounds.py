@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
+from . import RATE
 from .errors import ScriptError, Where
-from .ffmpeg import ffmpeg_exe
+from .ffmpeg import decode_file
 
 EXTENSIONS = (".wav", ".mp3", ".ogg", ".flac")
-_DECODERS = {".mp3": "mp3", ".ogg": "vorbis", ".flac": "flac"}
 PROJECT_SOUNDS = Path(__file__).resolve().parent.parent / "sounds"
 
 
@@ -61,28 +61,6 @@ def resolve(name: str, script_path: Path | None) -> Path:
                       Where(script_path))
 
 
-def decode(path: Path) -> np.ndarray:
-    """Any supported sound file -> mono float32 at RATE, through pydub."""
-    import warnings
-
-    from .clips import to_rate
-
-    with warnings.catch_warnings():  # pydub warns about the ffprobe we never call
-        warnings.simplefilter("ignore")
-        from pydub import AudioSegment
-
-        AudioSegment.converter = ffmpeg_exe()
-        ext = path.suffix.lower()
-        if ext == ".wav":
-            seg = AudioSegment.from_file(path, format="wav", codec="pcm_s16le")
-        else:  # a codec given up front spares pydub the ffprobe that imageio-ffmpeg lacks
-            seg = AudioSegment.from_file(path, format=ext[1:], codec=_DECODERS[ext])
-    seg = seg.set_channels(1)
-    full = float(1 << (8 * seg.sample_width - 1))
-    samples = np.array(seg.get_array_of_samples(), dtype=np.float32) / full
-    return to_rate(samples, seg.frame_rate)
-
-
 def load_sound(name: str, script_path: Path | None) -> np.ndarray:
     """A named sound, decoded (mono float32 at RATE); ScriptError if it is not usable audio.
 
@@ -90,9 +68,9 @@ def load_sound(name: str, script_path: Path | None) -> np.ndarray:
     """
     path = resolve(name, script_path)
     try:
-        samples = decode(path)
-    except Exception as exc:  # pydub raises bare exceptions and CouldntDecodeError
-        reason = str(exc).strip().splitlines()[0][:80] if str(exc).strip() else type(exc).__name__
+        samples = decode_file(path, RATE)
+    except (ValueError, OSError) as exc:
+        reason = str(exc).strip()[:80] or type(exc).__name__
         raise ScriptError(f"sound '{name}' ({path.name}) is not readable audio: {reason}",
                           Where(script_path)) from None
     if len(samples) < 100 or not np.any(samples):

@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -130,9 +132,10 @@ def measure(cmd: list[str], tmp: Path, check: bool = True) -> Run:
     env = {k: v for k, v in os.environ.items() if k != "AUDIO_BUILDER_CACHE_DIR"}
     peak = [0]
     done = threading.Event()
+    LOADS.append(os.getloadavg()[0])
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=out_f, stderr=err_f, stdin=subprocess.DEVNULL,
-                            cwd=ROOT, env=env)
+                            cwd=ROOT, env=env, start_new_session=True)
 
     def sample() -> None:
         while not done.is_set():
@@ -143,9 +146,9 @@ def measure(cmd: list[str], tmp: Path, check: bool = True) -> Run:
     sampler.start()
     try:
         _, status, usage = os.wait4(proc.pid, 0)
-    except BaseException:
-        proc.kill()
-        proc.wait()
+    except BaseException:  # interrupted: stop the child and what it started, by group
+        done.set()
+        _stop_group(proc)
         raise
     wall = time.perf_counter() - t0
     done.set()
@@ -160,6 +163,28 @@ def measure(cmd: list[str], tmp: Path, check: bool = True) -> Run:
     if check and run.returncode != 0:
         raise SystemExit(f"failed ({run.returncode}): {' '.join(cmd)}\n{run.stderr[-2000:]}")
     return run
+
+
+LOADS: list[float] = []
+"""1-minute load average as each measurement started: others' work shows up here."""
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    """SIGTERM the child's process group (the CLI cleans up on it), then SIGKILL."""
+    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                if os.waitpid(proc.pid, os.WNOHANG)[0]:
+                    proc.returncode = -sig
+                    return
+            except ChildProcessError:
+                return
+            time.sleep(0.05)
 
 
 def log(msg: str) -> None:
@@ -200,6 +225,25 @@ def floor_command(raw: Path, out: Path) -> tuple[list[str], str]:
             "copy of encode_command (96k)")
 
 
+def _cache_state(cache: Path) -> tuple[int, int]:
+    """(files, bytes) under a cache folder."""
+    n = size = 0
+    for root, _, files in os.walk(cache):
+        for f in files:
+            n += 1
+            size += os.path.getsize(os.path.join(root, f))
+    return n, size
+
+
+def code_state() -> str:
+    """A hash of the project's code: compared at start and end of the run."""
+    h = hashlib.sha256()
+    for p in sorted((ROOT / "audio_builder").rglob("*.py")):
+        h.update(str(p.relative_to(ROOT)).encode() + b"\0" + p.read_bytes())
+    h.update(BASELINE.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def speech_stats(plan: dict) -> dict:
     speech = [e for e in plan["events"] if e["kind"] == "speech"]
     unique = {e["text"]: e["duration_s"] for e in speech}
@@ -230,14 +274,23 @@ def bench_session(s: Session, tmp: Path, repeat: int, clipdir: Path,
     row["cold"] = median_run([cold])
     log(f"[{s.label}] cold {cold.wall_s:.2f}s, {cold.maxrss_mb:.0f} MB")
 
-    # a. warm: everything cached
-    warm_runs = []
-    for i in range(repeat):
+    # a. warm: everything cached. A run that adds anything to the cache was not warm
+    # (e.g. the project changed its cache format mid-run): it is discarded and redone.
+    warm_runs, discarded = [], 0
+    while len(warm_runs) < repeat:
+        before = _cache_state(cache)
         r = measure(ab("render", str(s.script), "--length", s.length, "-o",
                        str(d / "warm.mp3"), "--cache-dir", str(cache)), tmp)
+        if _cache_state(cache) != before:
+            discarded += 1
+            log(f"[{s.label}] warm run {r.wall_s:.2f}s wrote to the cache: not warm, "
+                "discarded")
+            if discarded > 2:
+                raise SystemExit("warm renders keep synthesizing; is the project changing?")
+            continue
         warm_runs.append(r)
-        log(f"[{s.label}] warm #{i + 1} {r.wall_s:.2f}s, {r.maxrss_mb:.0f} MB")
-    row["warm"] = median_run(warm_runs)
+        log(f"[{s.label}] warm #{len(warm_runs)} {r.wall_s:.2f}s, {r.maxrss_mb:.0f} MB")
+    row["warm"] = median_run(warm_runs) | {"discarded_not_warm": discarded}
 
     # the plan of the same session (speech durations from the same cache)
     plan_run = measure(ab("plan", str(s.script), "--length", s.length, "--json",
@@ -384,6 +437,9 @@ def report(result: dict) -> str:
     result["targets"] = [{"target": n, "pass": ok, "measured": m} for n, ok, m in t
                          if ok is not None]
     out = [table(rows), ""]
+    if result["code_changed"]:
+        out += ["**Warning: the project's code (audio_builder/ or the baseline) changed while "
+                "this ran, so these rows may mix two versions; run again.**", ""]
     if result["quick"]:
         out += ["*Quick run: shorter sessions than the targets name (the 45- and 180-minute "
                 "targets are checked on the medium and large rows), so the verdicts below "
@@ -453,6 +509,7 @@ def main() -> int:
     command = " ".join([".venv/bin/python bench/run.py", *sys.argv[1:]])
     started = dt.datetime.now().astimezone()
     load_before = os.getloadavg()
+    code_before, git_before = code_state(), git_head()
     tmp = Path(tempfile.mkdtemp(prefix="audio-builder-bench-"))
     log(f"temp folder: {tmp}")
     try:
@@ -473,10 +530,14 @@ def main() -> int:
             log(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+    git_after = git_head()
     result = {"date": started.isoformat(timespec="seconds"), "command": command,
-              "quick": a.quick, "repeat": a.repeat, "machine": machine(), "git": git_head(),
+              "quick": a.quick, "repeat": a.repeat, "machine": machine(), "git": git_before,
+              "git_after": git_after, "code_hash": code_before,
+              "code_changed": code_state() != code_before or git_after != git_before,
               "load_avg_before": [round(x, 2) for x in load_before],
               "load_avg_after": [round(x, 2) for x in os.getloadavg()],
+              "load_avg_max_during": round(max(LOADS, default=0.0), 2),
               "baseline": str(BASELINE), "sessions": rows, "check": check}
     text = report(result)
     print(text)
@@ -487,8 +548,11 @@ def main() -> int:
           f"- machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB RAM, "
           f"Python {m['python']}",
           f"- command: `{command}` (from the repository root)",
-          f"- project commit: {result['git']}",
-          f"- load average before / after: {result['load_avg_before'][0]} / "
+          f"- project commit: {result['git']}"
+          + (f" at the start, {result['git_after']} at the end" if result["code_changed"]
+             else ""),
+          f"- 1-minute load average before / highest at a measurement's start / after: "
+          f"{result['load_avg_before'][0]} / {result['load_avg_max_during']} / "
           f"{result['load_avg_after'][0]}",
           f"- warm, floor: median of {a.repeat} runs (peak: highest); cold, baseline: one "
           f"run; check: median of {max(a.repeat, 5)}",
@@ -499,7 +563,14 @@ def main() -> int:
     return 0
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
+    # started in the background, SIGINT may be ignored: take both, clean up either way
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         sys.exit(main())
     except KeyboardInterrupt:
