@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sys
 import time
@@ -36,6 +37,8 @@ def handles_errors(fn: Callable) -> Callable:
             return fn(*args, **kwargs)
         except AudioBuilderError as exc:
             _fail(exc.one_line())
+        except OSError as exc:  # the machine, not the script: still one line
+            _fail(f"{exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}")
         except KeyboardInterrupt:
             click.echo("interrupted; nothing was written", err=True)
             sys.exit(EXIT_INTERRUPTED)
@@ -72,10 +75,21 @@ def with_voice_options(fn: Callable) -> Callable:
     return fn
 
 
+class _Lower(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {record.getMessage()}"
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="audio-builder")
-def main() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Say more about what happens.")
+def main(verbose: bool) -> None:
     """Turn yoga pose scripts into guided audio sessions (MP3)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Lower())
+    root = logging.getLogger("audio_builder")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 @main.command()
@@ -97,17 +111,20 @@ def render(script: Path, lengths: tuple[str, ...], output: Path | None, engine: 
            voice: str | None, speed: float | None, bitrate: str, loudness: float,
            transcript: bool, cache_dir: Path | None, no_cache: bool) -> None:
     """Render SCRIPT to an MP3 guided session."""
+    from .encode import check_writable
     from .mix import Levels
     from .render import VoiceChoice, default_output, plan_length, prepare, speak, write_mp3
 
     if output and len(lengths) > 1:
         raise click.UsageError("-o names one file; leave it out to render several lengths")
     started = time.perf_counter()
-    prep = prepare(script, VoiceChoice(engine, voice, speed), lengths)
+    prep = prepare(script, VoiceChoice(engine, voice, speed), tuple(dict.fromkeys(lengths)))
+    outs = [output or default_output(script, c.name) for c in prep.lengths]
+    for out in outs:
+        check_writable(out)
     speech = speak(prep, _cache(cache_dir, no_cache))
     plans = [plan_length(prep, speech, choice) for choice in prep.lengths]
-    for plan in plans:
-        out = output or default_output(script, plan.length_name)
+    for plan, out in zip(plans, outs):
         write_mp3(prep, plan, speech, out, bitrate, Levels(loudness), transcript)
         note = f"; left out: {', '.join(plan.dropped)}" if plan.dropped else ""
         click.echo(f"wrote {out} ({_clock(plan.total / 44100)}{note}) "
@@ -134,7 +151,7 @@ def plan(script: Path, lengths: tuple[str, ...], as_json: bool, engine: str | No
 
     if as_json and len(lengths) > 1:
         raise click.UsageError("--json prints one plan; give one --length")
-    prep = prepare(script, VoiceChoice(engine, voice, speed), lengths)
+    prep = prepare(script, VoiceChoice(engine, voice, speed), tuple(dict.fromkeys(lengths)))
     speech = speak(prep, _cache(cache_dir, no_cache))
     for choice in prep.lengths:
         p = plan_length(prep, speech, choice)

@@ -98,15 +98,34 @@ def encode(chunks: Iterable[np.ndarray], out: Path, bitrate: str = "96k",
             proc.stderr.close()
 
 
+def check_writable(target: Path) -> None:
+    """ExportError if the file could not be written (its folders are made only when it is).
+
+    Called before anything is spoken, so a typo in -o costs nothing."""
+    if target.is_dir():
+        raise ExportError(f"cannot write {target}: it is a folder")
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ExportError(f"cannot write {target}: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK):
+        raise ExportError(f"cannot write {target}: {folder} is not writable")
+
+
 @contextmanager
 def atomic_output(target: Path) -> Iterator[Path]:
     """A temp path beside `target`, renamed onto it on success, removed on any failure.
 
     An earlier file at `target` stays untouched until the new one is complete.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem[:40]}.", suffix=".part",
-                               dir=target.parent)
+    try:
+        check_writable(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem[:40]}.", suffix=".part",
+                                   dir=target.parent)
+    except OSError as exc:
+        raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:

@@ -323,8 +323,11 @@ def _choose_sections(script: Script, sections: list[Section], target: int,
 
 def unreachable(script: Script, target: int, ranges: list[Bounds]) -> LengthError:
     """The error for a length the script cannot take, naming the lengths it can."""
-    spans = " or ".join(f"between {format_duration(r.shortest / RATE)} and "
-                        f"{format_duration(r.longest / RATE)}" for r in ranges)
+    spans = " or ".join(
+        f"exactly {format_duration(r.shortest / RATE)}"
+        if format_duration(r.shortest / RATE) == format_duration(r.longest / RATE)
+        else f"between {format_duration(r.shortest / RATE)} and {format_duration(r.longest / RATE)}"
+        for r in ranges)
     return LengthError(f"this script cannot last {format_duration(target / RATE)}: with this "
                        f"voice it can last {spans}", Where(script.path))
 

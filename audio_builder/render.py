@@ -133,12 +133,22 @@ def _check_session_limit(script: Script, chimes: dict[str, np.ndarray],
 def speak(prep: Prepared, cache: Cache, show_progress: bool | None = None) -> SpeechStore:
     texts = texts_to_speak(prep.script)
     with stage("Speaking", len(texts), show_progress) as advance:
-        return synthesize(prep.engine, prep.script.language, texts, cache, advance)
+        try:
+            return synthesize(prep.engine, prep.script.language, texts, cache, advance)
+        except SynthesisError as exc:
+            raise SynthesisError(exc.message, Where(prep.script.path)) from None
 
 
 def plan_length(prep: Prepared, speech: SpeechStore, choice: LengthChoice) -> Plan:
     chimes = {n: len(c) for n, c in prep.chimes.items()}
-    return make_plan(prep.script, speech.lengths(), chimes, choice.target, choice.name)
+    try:
+        return make_plan(prep.script, speech.lengths(), chimes, choice.target, choice.name)
+    except LengthError as exc:
+        named = prep.script.lengths.get(choice.name)
+        if named is None:
+            raise
+        raise LengthError(f"length '{choice.name}': {exc.message}",
+                          Where(prep.script.path, named.line)) from None
 
 
 def tags_for(script: Script, plan: Plan) -> Tags:

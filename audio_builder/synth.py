@@ -7,6 +7,7 @@ amount of speech.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import numpy as np
@@ -17,6 +18,7 @@ from .engines import Engine
 from .errors import SynthesisError
 
 Progress = Callable[[int], None]
+log = logging.getLogger(__name__)
 
 
 class SpeechStore:
@@ -31,6 +33,14 @@ class SpeechStore:
 
     def __len__(self) -> int:
         return len(self.infos)
+
+    def hold_all(self) -> None:
+        """Keep every clip in memory from now on (the cache became unusable)."""
+        for text in self.infos:
+            if text not in self._held:
+                clip = Cache(self.cache.root).get(self.keys[text])
+                if clip is not None:
+                    self._held[text] = clip
 
     def add(self, text: str, clip: Clip) -> None:
         self.infos[text] = clip.info
@@ -70,20 +80,25 @@ def synthesize(engine: Engine, language: str, texts: list[str], cache: Cache,
     if progress:
         progress(len(clips))
     if missing:
-        engine.check()
         try:
             for spoken in engine.speak(missing):
                 text = missing[spoken.index]
                 clip = make_clip(spoken.samples, spoken.rate)
                 if not clip.length:
                     raise SynthesisError(f"the engine gave no audio for \"{text[:60]}\"")
-                cache.put(keys[text], clip)
+                try:
+                    cache.put(keys[text], clip)
+                except OSError as exc:  # a cache we cannot write costs speed, not the render
+                    log.warning("cannot write the speech cache (%s); going on without it",
+                                exc.strerror or exc)
+                    cache.enabled = False
+                    clips.hold_all()
                 clips.add(text, clip)
                 if progress:
                     progress(1)
         except (SynthesisError, OSError, RuntimeError, ValueError) as exc:
             reason = exc.message if isinstance(exc, SynthesisError) else f"{engine.name}: {exc}"
             resume = (f"; {len(clips)} of {len(texts)} segments are cached, run again to resume"
-                      if cache.enabled else "")
+                      if cache.enabled and getattr(engine, "online", False) else "")
             raise SynthesisError(reason + resume) from None
     return clips

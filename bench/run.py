@@ -39,7 +39,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -127,39 +127,36 @@ def _tree_rss(pid: int) -> int:
 
 def measure(cmd: list[str], tmp: Path, check: bool = True) -> Run:
     """Run `cmd` as a fresh child process; its wall time and peak memory."""
-    out_f = tempfile.TemporaryFile(dir=tmp)
-    err_f = tempfile.TemporaryFile(dir=tmp)
     env = {k: v for k, v in os.environ.items() if k != "AUDIO_BUILDER_CACHE_DIR"}
     peak = [0]
     done = threading.Event()
-    LOADS.append(os.getloadavg()[0])
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=out_f, stderr=err_f, stdin=subprocess.DEVNULL,
-                            cwd=ROOT, env=env, start_new_session=True)
+    with tempfile.TemporaryFile(dir=tmp) as out_f, tempfile.TemporaryFile(dir=tmp) as err_f:
+        LOADS.append(os.getloadavg()[0])
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out_f, stderr=err_f, stdin=subprocess.DEVNULL,
+                                cwd=ROOT, env=env, start_new_session=True)
 
-    def sample() -> None:
-        while not done.is_set():
-            peak[0] = max(peak[0], _tree_rss(proc.pid))
-            done.wait(0.05)
+        def sample() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], _tree_rss(proc.pid))
+                done.wait(0.05)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    try:
-        _, status, usage = os.wait4(proc.pid, 0)
-    except BaseException:  # interrupted: stop the child and what it started, by group
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:  # interrupted: stop the child and what it started, by group
+            done.set()
+            _stop_group(proc)
+            raise
+        wall = time.perf_counter() - t0
         done.set()
-        _stop_group(proc)
-        raise
-    wall = time.perf_counter() - t0
-    done.set()
-    sampler.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    out_f.seek(0)
-    err_f.seek(0)
-    run = Run(cmd, wall, usage.ru_maxrss * 1024 / 1e6, peak[0] / 1e6, proc.returncode,
-              out_f.read().decode(errors="replace"), err_f.read().decode(errors="replace"))
-    out_f.close()
-    err_f.close()
+        sampler.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out_f.seek(0)
+        err_f.seek(0)
+        run = Run(cmd, wall, usage.ru_maxrss * 1024 / 1e6, peak[0] / 1e6, proc.returncode,
+                  out_f.read().decode(errors="replace"), err_f.read().decode(errors="replace"))
     if check and run.returncode != 0:
         raise SystemExit(f"failed ({run.returncode}): {' '.join(cmd)}\n{run.stderr[-2000:]}")
     return run
@@ -215,7 +212,7 @@ def floor_command(raw: Path, out: Path) -> tuple[list[str], str]:
         if "pipe:0" in cmd:
             cmd[cmd.index("pipe:0")] = str(raw)
             return cmd, "audio_builder.encode.encode_command"
-    except Exception as exc:  # the project is edited concurrently: fall back to a copy
+    except Exception as exc:  # noqa: BLE001 -- edited concurrently: fall back to a copy
         log(f"note: encode_command unavailable ({exc!r}); using a copy of its settings")
     return ([ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
              "-f", "f32le", "-ar", str(RATE), "-ac", "1", "-i", str(raw),
@@ -392,8 +389,8 @@ def targets(rows: dict[str, dict], check: dict) -> list[tuple[str, bool | None, 
                 spread <= 0.10, f"{a:.0f} vs {b:.0f} MB ({spread:+.1%})".replace("+", "")))
     if medium["script"] == large["script"]:  # same speech: shows what length alone does
         c, e = medium["warm"]["maxrss_mb"], large["warm"]["maxrss_mb"]
-        out.append((f"(information) warm peak RSS of {medium['session']} and "
-                    f"{large['session']}, same script", None,
+        out.append(((f"(information) warm peak RSS of {medium['session']} and "
+                    f"{large['session']}, same script"), None,
                     f"{c:.0f} vs {e:.0f} MB ({abs(e - c) / min(c, e):.1%})"))
     out.append((f"cold {medium['session']} render under 35 s",
                 medium["cold"]["wall_s"] < 35, f"{medium['cold']['wall_s']:.1f} s"))
@@ -438,12 +435,12 @@ def report(result: dict) -> str:
                          if ok is not None]
     out = [table(rows), ""]
     if result["code_changed"]:
-        out += ["**Warning: the project's code (audio_builder/ or the baseline) changed while "
-                "this ran, so these rows may mix two versions; run again.**", ""]
+        out += [("**Warning: the project's code (audio_builder/ or the baseline) changed while "
+                "this ran, so these rows may mix two versions; run again.**"), ""]
     if result["quick"]:
-        out += ["*Quick run: shorter sessions than the targets name (the 45- and 180-minute "
+        out += [("*Quick run: shorter sessions than the targets name (the 45- and 180-minute "
                 "targets are checked on the medium and large rows), so the verdicts below "
-                "are indicative only.*", ""]
+                "are indicative only.*"), ""]
     out += ["Targets:", ""]
     out += [f"- {verdict(ok) + ': ' if ok is not None else ''}{name} — {m}" for name, ok, m in t]
     syn = medium["synthesized"]
@@ -455,27 +452,24 @@ def report(result: dict) -> str:
                f"warm render ({medium['cold']['wall_s'] - medium['warm']['wall_s']:.1f} s)"
                if medium["cold_synth_speed_excl_warm"] else "") + ".",
             "",
-            "Peak RSS of the whole process tree (MB, summed over the processes alive at once, "
-            "sampled every 50 ms; the columns above are the largest single process):",
+            ("Peak RSS of the whole process tree (MB, summed over the processes alive at once, "
+            "sampled every 50 ms; the columns above are the largest single process):"),
             "",
             tree_table(rows)]
     return "\n".join(out)
 
 
 def machine() -> dict:
-    model = ""
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        mem = next(int(line.split()[1]) * 1024 for line in open("/proc/meminfo")
-                   if line.startswith("MemTotal"))
-    except (OSError, StopIteration):
-        mem = 0
+    def field_of(path: str, name: str) -> str:
+        try:
+            with open(path) as f:
+                return next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith(name)),
+                            "")
+        except OSError:
+            return ""
+
+    model = field_of("/proc/cpuinfo", "model name")
+    mem = int((field_of("/proc/meminfo", "MemTotal").split() or ["0"])[0]) * 1024
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {"cores": cores, "cpu_count": os.cpu_count(), "cpu": model,
             "memory_gb": round(mem / 2**30, 1), "python": platform.python_version(),
@@ -486,9 +480,10 @@ def git_head() -> str:
     try:
         head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                               capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain",
-                                "--untracked-files=no"],
-                               capture_output=True, text=True).stdout.strip()
+        # read-only: --no-optional-locks keeps status from refreshing the index
+        dirty = subprocess.run(["git", "--no-optional-locks", "-C", str(ROOT), "status",
+                                "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=False).stdout.strip()
         return head + (" (with uncommitted changes)" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -534,7 +529,7 @@ def main() -> int:
     result = {"date": started.isoformat(timespec="seconds"), "command": command,
               "quick": a.quick, "repeat": a.repeat, "machine": machine(), "git": git_before,
               "git_after": git_after, "code_hash": code_before,
-              "code_changed": code_state() != code_before or git_after != git_before,
+              "code_changed": code_state() != code_before,
               "load_avg_before": [round(x, 2) for x in load_before],
               "load_avg_after": [round(x, 2) for x in os.getloadavg()],
               "load_avg_max_during": round(max(LOADS, default=0.0), 2),
@@ -545,17 +540,17 @@ def main() -> int:
     suffix = "-quick" if a.quick else ""
     md = [f"# Benchmark results{' (quick run)' if a.quick else ''}", "",
           f"- date: {started:%Y-%m-%d %H:%M %Z}",
-          f"- machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB RAM, "
-          f"Python {m['python']}",
+          (f"- machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB RAM, "
+          f"Python {m['python']}"),
           f"- command: `{command}` (from the repository root)",
           f"- project commit: {result['git']}"
           + (f" at the start, {result['git_after']} at the end" if result["code_changed"]
              else ""),
-          f"- 1-minute load average before / highest at a measurement's start / after: "
+          (f"- 1-minute load average before / highest at a measurement's start / after: "
           f"{result['load_avg_before'][0]} / {result['load_avg_max_during']} / "
-          f"{result['load_avg_after'][0]}",
-          f"- warm, floor: median of {a.repeat} runs (peak: highest); cold, baseline: one "
-          f"run; check: median of {max(a.repeat, 5)}",
+          f"{result['load_avg_after'][0]}"),
+          (f"- warm, floor: median of {a.repeat} runs (peak: highest); cold, baseline: one "
+          f"run; check: median of {max(a.repeat, 5)}"),
           "- columns: see bench/README.md", "", text, ""]
     (BENCH / f"RESULTS{suffix}.md").write_text("\n".join(md))
     (BENCH / f"results{suffix}.json").write_text(json.dumps(result, indent=1) + "\n")

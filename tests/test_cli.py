@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 from conftest import ROOT, write_script
 
@@ -119,3 +120,85 @@ def test_check_is_exact_when_speech_is_cached(tmp_path):
     assert result.exit_code == 1
     assert result.output.startswith(f"error: {script}:3: length 'long': this script cannot "
                                     "last 3m00s: with this voice it can last between 38.")
+
+
+def test_output_that_cannot_be_written_fails_before_speech(tmp_path, tiny):
+    (tmp_path / "afile").write_text("x")
+    target = tmp_path / "afile" / "x.mp3"
+    result = invoke("render", tiny, "-o", target, "--cache-dir", tmp_path / "c")
+    assert result.exit_code == 1
+    assert result.output == f"error: cannot write {target}: {tmp_path / 'afile'} is a file, " \
+                            "not a folder\n"
+    assert not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize(("body", "line", "message"), [
+    ("chime: none\nposes:\n  - name: A\n    cues: [\"Hi.\"]\n  - name: B\n    cues: [\"...\"]\n",
+     6, "pose 'B' has nothing to say, play or hold"),
+    ("chime: none\nposes:\n  - name: A\n    cues: [\"[chime]\"]\n", 4,
+     "pose 'A' has nothing to say, play or hold"),
+    ("poses:\n  - name: A\n    hold: 1m\n    cues: [\"[pause 1s]\"]\n", None,
+     "the script has nothing to say: every cue is only markers or punctuation"),
+])
+def test_nothing_to_say(tmp_path, body, line, message):
+    script = write_script(tmp_path, "title: T\n" + body)
+    result = invoke("check", script)
+    assert result.exit_code == 1
+    assert result.output == f"error: {script}{':' + str(line) if line else ''}: {message}\n"
+
+
+def test_float_wav_chime_is_read_as_sound(tmp_path):
+    import numpy as np
+    from scipy.io import wavfile
+
+    from audio_builder.sounds import load_sound
+
+    (tmp_path / "sounds").mkdir()
+    t = np.arange(44100) / 44100
+    wavfile.write(tmp_path / "sounds" / "tone.wav", 44100,
+                  (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32))
+    samples = load_sound("tone", tmp_path / "s.yaml")
+    assert len(samples) == 44100
+    assert abs(float(np.abs(samples).max()) - 0.3) < 0.001
+
+
+def test_broken_piper_voice_is_one_line(tmp_path, tiny):
+    import shutil
+
+    from audio_builder.engines.piper_engine import bundled_model
+
+    (tmp_path / "junk.onnx").write_bytes(b"not a model" * 100)
+    shutil.copy(f"{bundled_model()}.json", tmp_path / "junk.onnx.json")
+    result = invoke("render", tiny, "--voice", tmp_path / "junk.onnx", "-o", tmp_path / "x.mp3",
+                    "--cache-dir", tmp_path / "c")
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: {tiny}: cannot load the Piper voice "
+                                    f"{tmp_path / 'junk.onnx'}: ")
+    assert len(result.output.splitlines()) == 1
+    assert not (tmp_path / "x.mp3").exists()
+
+
+def test_piper_voice_must_speak_the_language(tmp_path):
+    script = write_script(tmp_path, "title: T\nlanguage: de\nposes:\n  - name: A\n"
+                                    "    cues: [\"Hallo.\"]\n")
+    result = invoke("check", script)
+    assert result.exit_code == 1
+    assert result.output == (f"error: {script}: the Piper voice en_US-joe-medium.onnx speaks "
+                             "'en', but the script's language is 'de': choose a Piper voice "
+                             "for it (--voice FILE.onnx) or --engine gtts\n")
+
+
+def test_unwritable_cache_costs_speed_not_the_render(tmp_path, tiny):
+    (tmp_path / "afile").write_text("x")
+    result = CliRunner(mix_stderr=False).invoke(
+        main, ["render", str(tiny), "-o", str(tmp_path / "x.mp3"),
+               "--cache-dir", str(tmp_path / "afile" / "cache")])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("warning: cannot write the speech cache (")
+    assert (tmp_path / "x.mp3").exists()
+
+
+def test_same_length_twice_is_rendered_once(tmp_path, tiny):
+    result = invoke("render", tiny, "--length", "quick", "--length", "quick")
+    assert result.exit_code == 0
+    assert len(result.output.splitlines()) == 1

@@ -98,7 +98,7 @@ def test_permanent_failure_is_not_retried(standin, tmp_path, failure, reason):
     standin.behaviours.append(failure)
     result = render("-o", tmp_path / "g.mp3")
     assert result.exit_code == 1
-    assert result.output == (f"error: gTTS failed: {reason}; 0 of {N_TEXTS} segments are "
+    assert result.output == (f"error: {TINY}: gTTS failed: {reason}; 0 of {N_TEXTS} segments are "
                              "cached, run again to resume\n")
     assert len(standin.requests) == 1
     assert not (tmp_path / "g.mp3").exists()
@@ -108,7 +108,8 @@ def test_gives_up_after_retries(standin, tmp_path):
     standin.behaviours.extend(["drop"] * 10)
     result = render("-o", tmp_path / "g.mp3")
     assert result.exit_code == 1
-    assert result.output.startswith(f"error: gTTS failed after {gtts_engine.ATTEMPTS} tries: ")
+    assert result.output.startswith(f"error: {TINY}: gTTS failed after {gtts_engine.ATTEMPTS} "
+                                    "tries: ")
     assert len(standin.requests) == gtts_engine.ATTEMPTS
 
 
@@ -139,7 +140,7 @@ def test_no_network_and_nothing_cached(standin, tmp_path, monkeypatch):
     monkeypatch.setenv(gtts_engine.URL_ENV, "http://127.0.0.1:9")  # nothing listens there
     result = render("-o", tmp_path / "g.mp3")
     assert result.exit_code == 1
-    assert result.output == (f"error: gTTS failed after {gtts_engine.ATTEMPTS} tries: could not "
+    assert result.output == (f"error: {TINY}: gTTS failed after {gtts_engine.ATTEMPTS} tries: could not "
                              "connect to Google Translate (is there a network?); 0 of "
                              f"{N_TEXTS} segments are cached, run again to resume\n")
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from importlib import metadata
@@ -52,6 +52,7 @@ def languages() -> dict[str, str]:
 @register("gtts", "Google Translate speech (online); voice name = accent (tld: com, co.uk, ...)")
 class GttsEngine:
     name = "gtts"
+    online = True
 
     def __init__(self, options: EngineOptions) -> None:
         self.options = options
@@ -68,7 +69,7 @@ class GttsEngine:
             more = f" (did you mean '{hint}'?)" if hint else ""
             raise SynthesisError(f"gTTS does not speak language '{self.options.language}'"
                                  f"{more}; see 'audio-builder voices'")
-        if not all(part.isalnum() for part in self.tld.split(".")) or len(self.tld) > 12:
+        if not re.fullmatch(r"com|co\.[a-z]{2}|com\.[a-z]{2}|[a-z]{2}", self.tld):
             raise SynthesisError(f"'{self.tld}' is not a Google top-level domain for gTTS's "
                                  "accent (e.g. com, co.uk, com.au, ca, co.in)")
 
@@ -129,7 +130,8 @@ class GttsEngine:
                 if attempt == ATTEMPTS:
                     self._stop.set()
                     raise SynthesisError(f"gTTS failed after {ATTEMPTS} tries: {exc}") from None
-                time.sleep(random.uniform(0.5, 1.0) * delay)  # jitter spreads the retries
+                if self._stop.wait(random.uniform(0.5, 1.0) * delay):  # jitter spreads retries
+                    return None  # stopped (a failure elsewhere, or Ctrl-C) while waiting
                 delay = min(delay * 2, BACKOFF_CAP_S)
             except _Permanent as exc:
                 self._stop.set()

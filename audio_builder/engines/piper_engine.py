@@ -71,15 +71,24 @@ class PiperEngine:
         if not config.is_file():
             raise SynthesisError(f"the Piper voice needs its config beside it: {config}")
         try:
-            json.loads(config.read_text(encoding="utf-8"))["audio"]["sample_rate"]
+            data = json.loads(config.read_text(encoding="utf-8"))
+            for key in ("num_symbols", "phoneme_id_map"):
+                data[key]  # PiperVoice.load needs them
+            rate, language = data["audio"]["sample_rate"], _voice_language(data)
+            int(rate)
         except (OSError, ValueError, KeyError, TypeError):
             raise SynthesisError(f"not a Piper voice config: {config}") from None
+        wanted = self.options.language.lower().replace("_", "-").split("-")[0]
+        if language and wanted != language:
+            raise SynthesisError(f"the Piper voice {model.name} speaks '{language}', but the "
+                                 f"script's language is '{self.options.language}': choose a "
+                                 f"Piper voice for it (--voice FILE.onnx) or --engine gtts")
 
     def identity(self) -> dict[str, str]:
         return {
             "engine": "piper",
             "engine_version": metadata.version("piper-tts"),
-            "voice": model_digest(self.model),
+            "voice": model_digest(self.model) + model_digest(Path(f"{self.model}.json")),
             "speed": f"{self.options.speed:.3f}",
             "noise": "0",
         }
@@ -121,18 +130,30 @@ def parallel_workers(n_texts: int) -> int:
     return min(cores or 1, 4) if n_texts >= PARALLEL_FROM else 1
 
 
+def _voice_language(config: dict) -> str:
+    """The primary language of a Piper voice config ('en' for en_US), or '' if unknown."""
+    code = (config.get("language") or {}).get("code") or (config.get("espeak") or {}).get(
+        "voice") or ""
+    return str(code).lower().replace("_", "-").split("-")[0]
+
+
 def _load_voice(model: Path, threads: int | None):
-    from piper import PiperVoice
+    """The voice, with `threads` intra-op threads (None: onnxruntime's default)."""
+    try:
+        from piper import PiperVoice
 
-    voice = PiperVoice.load(model, config_path=f"{model}.json")
-    if threads:
-        import onnxruntime
+        voice = PiperVoice.load(model, config_path=f"{model}.json")
+        if threads:
+            import onnxruntime
 
-        opts = onnxruntime.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        voice.session = onnxruntime.InferenceSession(str(model), sess_options=opts,
-                                                     providers=["CPUExecutionProvider"])
+            opts = onnxruntime.SessionOptions()
+            opts.intra_op_num_threads = threads
+            opts.inter_op_num_threads = 1
+            voice.session = onnxruntime.InferenceSession(str(model), sess_options=opts,
+                                                         providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime and piper raise many kinds
+        reason = " ".join(str(exc).split())[:120] or type(exc).__name__
+        raise SynthesisError(f"cannot load the Piper voice {model}: {reason}") from None
     return voice
 
 
@@ -140,7 +161,8 @@ def _synthesize(voice, text: str, speed: float):
     import numpy as np
     from piper import SynthesisConfig
 
-    config = SynthesisConfig(length_scale=1.0 / speed, noise_scale=0.0, noise_w_scale=0.0,
+    config = SynthesisConfig(length_scale=voice.config.length_scale / speed, noise_scale=0.0,
+                             noise_w_scale=0.0,
                              normalize_audio=False)
     chunks = [c.audio_float_array for c in voice.synthesize(text, config)]
     return (np.concatenate(chunks) if chunks else np.zeros(0, np.float32)).astype(np.float32)
@@ -163,11 +185,15 @@ def _worker_init(model: str, speed: float) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and cleans up
-    voice = _load_voice(Path(model), threads=1)
-    _WORKER.update(voice=voice, speed=speed)
+    try:
+        _WORKER.update(voice=_load_voice(Path(model), threads=1), speed=speed)
+    except SynthesisError as exc:  # reported by the first task, as one line, in the parent
+        _WORKER.update(error=exc.message)
 
 
 def _worker_speak(index: int, text: str) -> tuple[int, Any, int]:
+    if "error" in _WORKER:
+        raise SynthesisError(_WORKER["error"])
     voice = _WORKER["voice"]
     return index, _synthesize(voice, text, _WORKER["speed"]), voice.config.sample_rate
 
