@@ -18,10 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .clips import Clip
+from .clips import SHAPING, Clip
 
-FORMAT = "clip-v3"
-"""Bump when the shaping in clips.py changes, so old entries are not reused."""
+FORMAT = "clip-v3 " + json.dumps(SHAPING)
+"""The entry layout and every setting of the shaping in clips.py: a change to either
+makes new keys, so old entries are never reused."""
 ENV = "AUDIO_BUILDER_CACHE_DIR"
 
 

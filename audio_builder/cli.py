@@ -111,6 +111,8 @@ def render(script: Path, lengths: tuple[str, ...], output: Path | None, engine: 
            voice: str | None, speed: float | None, bitrate: str, loudness: float,
            transcript: bool, cache_dir: Path | None, no_cache: bool) -> None:
     """Render SCRIPT to an MP3 guided session."""
+    from . import RATE
+    from .durations import clock
     from .encode import check_writable
     from .mix import Levels
     from .render import VoiceChoice, default_output, plan_length, prepare, speak, write_mp3
@@ -127,7 +129,7 @@ def render(script: Path, lengths: tuple[str, ...], output: Path | None, engine: 
     for plan, out in zip(plans, outs):
         write_mp3(prep, plan, speech, out, bitrate, Levels(loudness), transcript)
         note = f"; left out: {', '.join(plan.dropped)}" if plan.dropped else ""
-        click.echo(f"wrote {out} ({_clock(plan.total / 44100)}{note}) "
+        click.echo(f"wrote {out} ({clock(plan.total / RATE)}{note}) "
                    f"in {time.perf_counter() - started:.1f}s")
 
 
@@ -240,8 +242,3 @@ def cache_clear(cache_dir: Path | None) -> None:
     """Remove every cached speech clip."""
     n = _cache(cache_dir, False).clear()
     click.echo(f"removed {n} entries")
-
-
-def _clock(seconds: float) -> str:
-    m, s = divmod(seconds, 60)
-    return f"{int(m)}:{s:04.1f}"

@@ -21,6 +21,9 @@ TRIM_DB = -45.0
 """Leading and trailing audio quieter than this (relative to the clip's peak) is cut."""
 KEEP_MS = (15, 60)
 """Kept before the first and after the last audible sample: breath and natural decay."""
+SHAPING = {"rate": RATE, "fade_ms": [FADE_IN_MS, FADE_OUT_MS], "trim_db": TRIM_DB,
+           "keep_ms": list(KEEP_MS), "resample": "poly", "blocks": "pad400"}
+"""Everything that shapes a cached clip: part of every cache key."""
 
 
 @dataclass(frozen=True)
@@ -106,11 +109,15 @@ def make_clip(samples: np.ndarray, rate: int, trim_edges: bool = True) -> Clip:
     return Clip(x, lufs, true_peak_db(x), blocks)
 
 
+LIMITER_MS = 20
+"""Window of the limiter's gain: long enough not to ripple within a voice's period."""
+
+
 def limit(samples: np.ndarray, ceiling_db: float) -> np.ndarray:
     """A look-ahead peak limiter: smooth gain that keeps |x| under the ceiling.
 
     The needed gain is min-filtered then averaged over the same window, so the smoothed
-    gain never exceeds what any sample needs, and changes over ~5 ms, not at once.
+    gain never exceeds what any sample needs, and changes over ~20 ms, not at once.
     """
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
@@ -119,6 +126,6 @@ def limit(samples: np.ndarray, ceiling_db: float) -> np.ndarray:
     if not len(samples) or level.max() <= ceiling:
         return samples
     need = np.minimum(1.0, ceiling / np.maximum(level, 1e-9))
-    width = RATE * 5 // 1000 | 1
+    width = RATE * LIMITER_MS // 1000 | 1
     gain = uniform_filter1d(minimum_filter1d(need, width), width)
     return (samples * gain).astype(np.float32)

@@ -64,8 +64,10 @@ def ms_to_samples(ms: int, rate: int = RATE) -> int:
     return (ms * rate + 500) // 1000
 
 
-def samples_to_s(samples: int, rate: int = RATE) -> float:
-    return samples / rate
+def clock(seconds: float) -> str:
+    """m:ss.s, as players show it."""
+    m, s = divmod(seconds, 60)
+    return f"{int(m)}:{s:04.1f}"
 
 
 def format_duration(seconds: float) -> str:

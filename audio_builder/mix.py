@@ -58,14 +58,18 @@ def session_gains(plan: Plan, infos: dict[Key, ClipInfo], load: Callable[[Key], 
     gain = {k: min(levels.target_lufs - i.lufs - (levels.chime_below_lu if k[0] == "chime"
                                                   else 0.0), MAX_GAIN_DB)
             for k, i in infos.items()}
-    played: dict[Key, tuple[np.ndarray, float]] = {}
-    for k, info in infos.items():
-        if info.peak_db + gain[k] > PEAK_CEILING_DB:
-            played[k] = (measure(at_gain(load(k), gain[k]))[1], 0.0)
-        else:
-            played[k] = (info.blocks, gain[k])
-    correction = levels.target_lufs + codec_loss_db - gated(
-        played[_key(e)] for e in plan.events if e.kind != "silence")
+    target = levels.target_lufs + codec_loss_db
+    correction = 0.0
+    for _ in range(2):  # the limiter takes more as the gain rises: correct, then refine once
+        played: dict[Key, tuple[np.ndarray, float]] = {}
+        for k, info in infos.items():
+            g = gain[k] + correction
+            if info.peak_db + g > PEAK_CEILING_DB:
+                played[k] = (measure(at_gain(load(k), g))[1], 0.0)
+            else:
+                played[k] = (info.blocks, g)
+        correction += target - gated(played[_key(e)] for e in plan.events
+                                     if e.kind != "silence")
     return {k: g + correction for k, g in gain.items()}
 
 

@@ -246,8 +246,8 @@ class Bounds:
     longest: int
 
 
-def _fixed_and_holds(sections: list[Section], speech: dict[str, int], chimes: dict[str, int],
-                     script: Script) -> tuple[int, dict[int, int]]:
+def _fixed_and_holds(sections: list[Section], speech: dict[str, int], chimes: dict[str, int]
+                     ) -> tuple[int, dict[int, int]]:
     """Samples that never change, and how many times each pose's hold occurs."""
     fixed, count = 0, dict[int, int]()
     for sec in sections:
@@ -270,7 +270,7 @@ def _hold_range(pose: Pose) -> tuple[int, int]:
 
 def _bounds_of(script: Script, sections: list[Section], speech: dict[str, int],
                chimes: dict[str, int]) -> Bounds:
-    fixed, count = _fixed_and_holds(_with_chimes(script, sections), speech, chimes, script)
+    fixed, count = _fixed_and_holds(_with_chimes(script, sections), speech, chimes)
     lo = fixed + sum(n * _hold_range(script.poses[p])[0] for p, n in count.items())
     hi = fixed + sum(n * _hold_range(script.poses[p])[1] for p, n in count.items())
     return Bounds(lo, hi)
@@ -339,7 +339,7 @@ def _fit_holds(script: Script, sections: list[Section], target: int | None,
     Every pose gives the same fraction of its room (max - min), so both sides of a pose
     stay equal; the few samples that rounding leaves over end the session.
     """
-    fixed, count = _fixed_and_holds(sections, speech, chimes, script)
+    fixed, count = _fixed_and_holds(sections, speech, chimes)
     ranges = {p: _hold_range(script.poses[p]) for p in count}
     full = fixed + sum(n * ranges[p][1] for p, n in count.items())
     if target is None:

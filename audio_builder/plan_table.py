@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from . import RATE
+from .durations import clock
 from .plan import Plan
 
 
 def _clock(samples: int) -> str:
-    m, s = divmod(samples / RATE, 60)
-    return f"{int(m):2d}:{s:04.1f}"
+    return clock(samples / RATE).rjust(7)
 
 
 def plan_table(plan: Plan) -> str:

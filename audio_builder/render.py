@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from . import RATE
 from .cache import Cache, clip_key
-from .clips import ClipInfo, make_clip
+from .clips import Clip, ClipInfo, make_clip
 from .durations import format_duration, ms_to_samples, parse_ms
 from .encode import CODEC_LOSS_DB, atomic_output, encode
 from .engines import Engine, EngineOptions, make_engine
@@ -57,6 +57,11 @@ class Prepared:
     chimes: dict[str, np.ndarray]
     """Each sound the script uses, decoded at RATE."""
     lengths: list[LengthChoice] = field(default_factory=list)
+
+    @cached_property
+    def chime_clips(self) -> dict[str, Clip]:
+        """The sounds shaped and measured, once per render, only when mixing needs them."""
+        return {n: make_clip(c, RATE, trim_edges=False) for n, c in self.chimes.items()}
 
 
 def resolve_length(script: Script, spec: str) -> LengthChoice:
@@ -170,7 +175,7 @@ def write_mp3(prep: Prepared, plan: Plan, speech: SpeechStore, out: Path,
     Clips are read, leveled and mixed as the timeline reaches them, so memory stays flat.
     With `transcript`, a WebVTT file of the spoken cues is written beside it (same stem).
     """
-    chimes = {n: make_clip(c, RATE, trim_edges=False) for n, c in prep.chimes.items()}
+    chimes = prep.chime_clips
 
     def load(key: Key) -> np.ndarray:
         return speech.samples(key[1]) if key[0] == "speech" else chimes[key[1]].samples
