@@ -22,5 +22,8 @@ test: $(STAMP)
 sounds: $(STAMP)
 	$(BIN)/python -m audio_builder.chimes sounds
 
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf out build *.egg-info
