@@ -22,7 +22,8 @@ TRIM_DB = -45.0
 KEEP_MS = (15, 60)
 """Kept before the first and after the last audible sample: breath and natural decay."""
 SHAPING = {"rate": RATE, "fade_ms": [FADE_IN_MS, FADE_OUT_MS], "trim_db": TRIM_DB,
-           "keep_ms": list(KEEP_MS), "resample": "poly", "blocks": "pad400"}
+           "keep_ms": list(KEEP_MS), "resample": "poly", "blocks": "pad400",
+           "ref_lufs": -19.0, "ref_ceiling_db": -2.5, "limiter_ms": 20}
 """Everything that shapes a cached clip: part of every cache key."""
 
 
@@ -99,12 +100,28 @@ def fade_edges(samples: np.ndarray, fade_in_ms: int = FADE_IN_MS,
     return out
 
 
+REF_LUFS = -19.0
+"""Every clip is stored at this loudness, its peaks limited, so that rendering only
+applies small gains and seldom needs the limiter or a new measurement."""
+REF_CEILING_DB = -2.5
+"""Sample-peak ceiling of a stored clip: 0.5 dB of room for the session's correction."""
+MAX_GAIN_DB = 40.0
+"""Never lift a near-silent clip into noise."""
+
+
 def make_clip(samples: np.ndarray, rate: int, trim_edges: bool = True) -> Clip:
-    """Raw audio at any rate -> a shaped, measured Clip at RATE."""
+    """Raw audio at any rate -> a shaped Clip at RATE: at REF_LUFS, peaks limited, measured.
+
+    This is the costly part (resampling, two loudness measurements, true peak); it runs
+    once per text and its result is cached.
+    """
     x = to_rate(samples, rate)
     if trim_edges:
         x = trim(x)
     x = fade_edges(x)
+    raw_lufs, _ = measure(x)
+    gain_db = min(REF_LUFS - raw_lufs, MAX_GAIN_DB)
+    x = limit((x * np.float32(10 ** (gain_db / 20))).astype(np.float32), REF_CEILING_DB)
     lufs, blocks = measure(x)
     return Clip(x, lufs, true_peak_db(x), blocks)
 
@@ -119,12 +136,12 @@ def limit(samples: np.ndarray, ceiling_db: float) -> np.ndarray:
     The needed gain is min-filtered then averaged over the same window, so the smoothed
     gain never exceeds what any sample needs, and changes over ~20 ms, not at once.
     """
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
-
     ceiling = 10 ** (ceiling_db / 20)
     level = np.abs(samples)
     if not len(samples) or level.max() <= ceiling:
         return samples
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
     need = np.minimum(1.0, ceiling / np.maximum(level, 1e-9))
     width = RATE * LIMITER_MS // 1000 | 1
     gain = uniform_filter1d(minimum_filter1d(need, width), width)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .clips import ClipInfo, limit
-from .loudness import gated, measure
+from .clips import MAX_GAIN_DB, ClipInfo, limit
+from .loudness import gated
 from .plan import Event, Plan
 
 TARGET_LUFS = -19.0
@@ -32,12 +32,9 @@ class Levels:
     chime_below_lu: float = CHIME_BELOW_LU
 
 
-MAX_GAIN_DB = 40.0
-"""Never lift a near-silent clip into noise."""
-
-
 def at_gain(samples: np.ndarray, gain_db: float) -> np.ndarray:
-    """The samples with a gain, peaks held under the ceiling."""
+    """The samples with a gain, peaks held under the ceiling (seldom needed: clips are
+    stored with room under it)."""
     return limit((samples * np.float32(10 ** (gain_db / 20))).astype(np.float32),
                  PEAK_CEILING_DB)
 
@@ -46,30 +43,21 @@ Key = tuple[str, str]
 """("speech", text) or ("chime", sound name)."""
 
 
-def session_gains(plan: Plan, infos: dict[Key, ClipInfo], load: Callable[[Key], np.ndarray],
-                  levels: Levels, codec_loss_db: float = 0.0) -> dict[Key, float]:
+def session_gains(plan: Plan, infos: dict[Key, ClipInfo], levels: Levels,
+                  codec_loss_db: float = 0.0) -> dict[Key, float]:
     """The gain of every clip: each sentence at one loudness, chimes a few LU under the
     voice, and the whole session at the target.
 
-    The session's loudness is predicted from the clips' 400 ms blocks (loudness.py); only
-    clips the limiter will touch are loaded and measured again. The encoder's known loss
-    is added back, so the decoded file, not the mix, meets the target.
+    The session's loudness is predicted from the stored clips' 400 ms blocks
+    (loudness.py): no audio is read or measured here. The encoder's known loss is added
+    back, so the decoded file, not the mix, meets the target.
     """
     gain = {k: min(levels.target_lufs - i.lufs - (levels.chime_below_lu if k[0] == "chime"
                                                   else 0.0), MAX_GAIN_DB)
             for k, i in infos.items()}
-    target = levels.target_lufs + codec_loss_db
-    correction = 0.0
-    for _ in range(2):  # the limiter takes more as the gain rises: correct, then refine once
-        played: dict[Key, tuple[np.ndarray, float]] = {}
-        for k, info in infos.items():
-            g = gain[k] + correction
-            if info.peak_db + g > PEAK_CEILING_DB:
-                played[k] = (measure(at_gain(load(k), g))[1], 0.0)
-            else:
-                played[k] = (info.blocks, g)
-        correction += target - gated(played[_key(e)] for e in plan.events
-                                     if e.kind != "silence")
+    predicted = gated((infos[_key(e)].blocks, gain[_key(e)]) for e in plan.events
+                      if e.kind != "silence")
+    correction = levels.target_lufs + codec_loss_db - predicted
     return {k: g + correction for k, g in gain.items()}
 
 

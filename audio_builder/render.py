@@ -6,9 +6,11 @@ before the first word is spoken.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import re
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -57,11 +59,22 @@ class Prepared:
     chimes: dict[str, np.ndarray]
     """Each sound the script uses, decoded at RATE."""
     lengths: list[LengthChoice] = field(default_factory=list)
+    _chime_clips: dict[str, Clip] | None = None
 
-    @cached_property
-    def chime_clips(self) -> dict[str, Clip]:
-        """The sounds shaped and measured, once per render, only when mixing needs them."""
-        return {n: make_clip(c, RATE, trim_edges=False) for n, c in self.chimes.items()}
+    def chime_clips(self, cache: Cache) -> dict[str, Clip]:
+        """The sounds shaped and measured, kept in the cache by their content like speech."""
+        if self._chime_clips is None:
+            self._chime_clips = {}
+            for name, samples in self.chimes.items():
+                key = clip_key({"engine": "sound", "sha256": hashlib.sha256(
+                    samples.tobytes()).hexdigest()}, "", name)
+                clip = cache.get(key)
+                if clip is None:
+                    clip = make_clip(samples, RATE, trim_edges=False)
+                    with contextlib.suppress(OSError):  # a read-only cache costs only time
+                        cache.put(key, clip)
+                self._chime_clips[name] = clip
+        return self._chime_clips
 
 
 def resolve_length(script: Script, spec: str) -> LengthChoice:
@@ -175,7 +188,7 @@ def write_mp3(prep: Prepared, plan: Plan, speech: SpeechStore, out: Path,
     Clips are read, leveled and mixed as the timeline reaches them, so memory stays flat.
     With `transcript`, a WebVTT file of the spoken cues is written beside it (same stem).
     """
-    chimes = prep.chime_clips
+    chimes = prep.chime_clips(speech.cache)
 
     def load(key: Key) -> np.ndarray:
         return speech.samples(key[1]) if key[0] == "speech" else chimes[key[1]].samples
@@ -183,7 +196,7 @@ def write_mp3(prep: Prepared, plan: Plan, speech: SpeechStore, out: Path,
     infos: dict[Key, ClipInfo] = {("chime", n): c.info for n, c in chimes.items()}
     infos |= {("speech", e.text): speech.infos[e.text]
               for e in plan.events if e.kind == "speech" and e.text is not None}
-    gains = session_gains(plan, infos, load, levels, CODEC_LOSS_DB[bitrate])
+    gains = session_gains(plan, infos, levels, CODEC_LOSS_DB[bitrate])
 
     @lru_cache(maxsize=16)
     def audio(key: Key) -> np.ndarray:
