@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import sys
@@ -147,7 +146,6 @@ def plan(script: Path, lengths: tuple[str, ...], as_json: bool, engine: str | No
 
     Speech durations come from the cache; what is missing is synthesized (and cached).
     """
-    from .plan import plan_dict
     from .plan_table import plan_table
     from .render import VoiceChoice, plan_length, prepare, speak
 
@@ -158,7 +156,7 @@ def plan(script: Path, lengths: tuple[str, ...], as_json: bool, engine: str | No
     for choice in prep.lengths:
         p = plan_length(prep, speech, choice)
         if as_json:
-            click.echo(json.dumps(plan_dict(p), ensure_ascii=False, indent=1))
+            click.echo(p.to_json())
         else:
             click.echo(plan_table(p))
 

@@ -138,10 +138,7 @@ def _check_session_limit(script: Script, chimes: dict[str, np.ndarray],
     longest = ranges[-1].longest
     for choice in chosen:  # too short even if nothing were said: fail before speaking
         if choice.target is not None and choice.target < ranges[0].shortest:
-            raise LengthError(f"this script cannot last {format_duration(choice.target / RATE)}"
-                              f": its pauses, chimes and shortest holds alone last "
-                              f"{format_duration(ranges[0].shortest / RATE)}",
-                              Where(script.path))
+            raise LengthError(_too_short(choice.target, ranges[0].shortest), Where(script.path))
     if longest > limit:
         raise ScriptError(f"the full session would last more than {MAX_SESSION_S // 3600}h "
                           f"(its pauses and longest holds alone last "
@@ -216,6 +213,12 @@ def default_output(script_path: Path, length_name: str) -> Path:
     return Path("out") / f"{stem[:80]}-{length_name}.mp3"
 
 
+def _too_short(target: int, silences: int) -> str:
+    """A length below what the script's silences alone take, known without speech."""
+    return (f"this script cannot last {format_duration(target / RATE)}: its pauses, chimes "
+            f"and shortest holds alone last {format_duration(silences / RATE)}")
+
+
 def cached_durations(prep: Prepared, cache: Cache) -> tuple[dict[str, int], bool]:
     """Speech lengths known without speaking: from the cache, 0 for what is missing.
 
@@ -242,9 +245,7 @@ def check_named_lengths(prep: Prepared, cache: Cache) -> None:
         if complete and not any(r.shortest <= target <= r.longest for r in ranges):
             message = unreachable(prep.script, target, ranges).message
         elif target < ranges[0].shortest:
-            message = (f"this script cannot last {format_duration(target / RATE)}: its pauses, "
-                       f"chimes and shortest holds alone last "
-                       f"{format_duration(ranges[0].shortest / RATE)}")
+            message = _too_short(target, ranges[0].shortest)
         else:
             continue
         raise LengthError(f"length '{name}': {message}", Where(prep.script.path, named.line))
