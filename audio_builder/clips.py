@@ -23,7 +23,7 @@ KEEP_MS = (15, 60)
 """Kept before the first and after the last audible sample: breath and natural decay."""
 SHAPING = {"rate": RATE, "fade_ms": [FADE_IN_MS, FADE_OUT_MS], "trim_db": TRIM_DB,
            "keep_ms": list(KEEP_MS), "resample": "poly", "blocks": "pad400",
-           "ref_lufs": -19.0, "ref_ceiling_db": -2.5, "limiter_ms": 20}
+           "ref_lufs": -19.0, "ref_ceiling_db": -2.5, "limiter_ms": 20, "limiter": "numpy"}
 """Everything that shapes a cached clip: part of every cache key."""
 
 
@@ -135,14 +135,26 @@ def limit(samples: np.ndarray, ceiling_db: float) -> np.ndarray:
 
     The needed gain is min-filtered then averaged over the same window, so the smoothed
     gain never exceeds what any sample needs, and changes over ~20 ms, not at once.
+    Plain numpy: a render that needs it should not pay for importing scipy.ndimage.
     """
     ceiling = 10 ** (ceiling_db / 20)
     level = np.abs(samples)
     if not len(samples) or level.max() <= ceiling:
         return samples
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+    half = RATE * LIMITER_MS // 2000
+    width = 2 * half + 1
+    need = np.minimum(1.0, ceiling / np.maximum(level.astype(np.float64), 1e-9))
+    floor = running_min(np.pad(need, 2 * half, constant_values=1.0), width)
+    sums = np.concatenate(([0.0], np.cumsum(floor)))
+    gain = (sums[width:] - sums[:-width]) / width
+    return (samples * np.minimum(gain, need)).astype(np.float32)
 
-    need = np.minimum(1.0, ceiling / np.maximum(level, 1e-9))
-    width = RATE * LIMITER_MS // 1000 | 1
-    gain = uniform_filter1d(minimum_filter1d(need, width), width)
-    return (samples * gain).astype(np.float32)
+
+def running_min(x: np.ndarray, width: int) -> np.ndarray:
+    """min(x[i:i + width]) for every whole window (van Herk/Gil-Werman: O(n), any width)."""
+    n = len(x)
+    blocks = -(-n // width)
+    padded = np.pad(x, (0, blocks * width - n), constant_values=np.inf).reshape(blocks, width)
+    ahead = np.minimum.accumulate(padded, axis=1).ravel()
+    behind = np.minimum.accumulate(padded[:, ::-1], axis=1)[:, ::-1].ravel()
+    return np.minimum(behind[:n - width + 1], ahead[width - 1:n])

@@ -1,24 +1,30 @@
 """MP3 encoding through ffmpeg's libmp3lame, fed block by block through a pipe.
 
 libmp3lame (unlike lameenc) writes the Info/LAME header with the encoder delay and
-padding, so players show the exact length and chapters land on time. Output goes to a
-temp file beside the target and is renamed into place only when complete.
+padding, so players show the exact length and chapters land on time. The encoder is the
+floor of a render's time, so a session is cut in silence into one part per core, encoded
+at once and joined (cuts.py, infotag.py). Output goes to a temp file beside the target
+and is renamed into place only when complete.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from . import RATE
+from .cores import from_env, usable_cores
 from .errors import ExportError
 from .ffmpeg import decode_file, ffmpeg_exe
+from .infotag import FRAME, join, sign
 
 CODEC_LOSS_DB = {"64k": 0.44, "96k": 0.45, "128k": 0.45, "160k": 0.45, "192k": 0.27}
 """Loudness that LAME's CBR quantizer takes away, by bitrate, made up before encoding.
@@ -39,63 +45,127 @@ def encode_command(out: Path, bitrate: str) -> list[str]:
     ]
 
 
-def _crc16(data: bytes) -> int:
-    """CRC-16 (poly 0x8005, reflected) as LAME computes its tag checksum."""
-    crc = 0
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
+Source = Callable[[int, int], Iterable[np.ndarray]]
+"""The session's samples from `start` to `stop`, as float32 blocks."""
+
+log = logging.getLogger(__name__)
 
 
-def mark_lame_header(path: Path) -> None:
-    """Name the encoder in the Info tag the way standalone LAME does.
+def encoders() -> int:
+    """Encoder processes to run at once: one per core (AUDIO_BUILDER_ENCODERS overrides)."""
+    return from_env("AUDIO_BUILDER_ENCODERS", usable_cores())
 
-    ffmpeg's muxer writes the gapless fields (encoder delay and padding) but signs the
-    tag "Lavf"; readers such as mutagen (and players built like it) trust those fields
-    only after a "LAME" version string, and would show the file 41 ms too long.
-    The audio frames are libmp3lame 3.100's own, so the tag now says so.
+
+def encode(source: Source, total: int, out: Path, bitrate: str = "96k",
+           progress: Callable[[int], None] | None = None, cuts: Sequence[int] = ()) -> None:
+    """Encode samples [0, total) of `source` into an MP3 file at `out`.
+
+    With `cuts` (from cuts.cut_points: frame-aligned, in silence), each part has its own
+    ffmpeg, all running at once, and the parts are joined into one gapless stream of
+    exactly `total` samples. Should a part not come out the length the join needs (a
+    different libmp3lame), the session is encoded again as one part, with a warning.
     """
-    with open(path, "r+b") as f:
-        head = bytearray(f.read(512))
-        info = max(head.find(b"Info"), head.find(b"Xing"))
-        if info < 0 or not head.startswith(b"\xff"):
-            raise ExportError("the encoder wrote no Info header; the length would be inexact")
-        lame = info + 120
-        crc_at = lame + 34
-        head[lame:lame + 9] = b"LAME3.100"
-        head[crc_at:crc_at + 2] = _crc16(bytes(head[:crc_at])).to_bytes(2, "big")
-        f.seek(0)
-        f.write(head[:crc_at + 2])
-
-
-def encode(chunks: Iterable[np.ndarray], out: Path, bitrate: str = "96k",
-           progress: Callable[[int], None] | None = None) -> None:
-    """Encode float32 mono blocks at RATE into an MP3 file at `out`."""
-    proc = subprocess.Popen(encode_command(out, bitrate), stdin=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    report = _locked(progress)
+    bounds = [0, *cuts, total]
+    parts = [out, *(out.with_name(f"{out.name}.{i}") for i in range(1, len(bounds) - 1))]
     try:
-        assert proc.stdin is not None
+        _run([(source(a, b - FRAME if path is not parts[-1] else b), path)
+              for a, b, path in zip(bounds, bounds[1:], parts)], bitrate, report)
+        if len(parts) == 1:
+            sign(out)
+            return
+        report(FRAME * len(cuts))  # the frames the parts leave to the join
+        try:
+            join(out, parts[1:], [b - a for a, b in zip(bounds, bounds[1:])])
+        except ExportError as exc:
+            log.warning("%s; encoding again on one core", exc)
+            encode(source, total, out, bitrate)
+    finally:
+        for path in parts[1:]:
+            path.unlink(missing_ok=True)
+
+
+def _locked(progress: Callable[[int], None] | None) -> Callable[[int], None]:
+    """`progress`, safe to call from the feeding threads."""
+    lock = threading.Lock()
+
+    def report(n: int) -> None:
+        if progress:
+            with lock:
+                progress(n)
+    return report
+
+
+def _run(jobs: list[tuple[Iterable[np.ndarray], Path]], bitrate: str,
+         report: Callable[[int], None]) -> None:
+    """One ffmpeg per (blocks, path), fed at once: the first by this thread, the others
+    by their own. Any failure or interruption kills them all; the caller removes files."""
+    procs: list[subprocess.Popen] = []
+    failures: list[BaseException] = []
+    threads: list[threading.Thread] = []
+    try:
+        for _, path in jobs:
+            procs.append(subprocess.Popen(encode_command(path, bitrate),
+                                          stdin=subprocess.PIPE, stderr=subprocess.PIPE))
+        for (chunks, _), proc in zip(jobs[1:], procs[1:]):
+            threads.append(threading.Thread(target=_feed_or_note, daemon=True,
+                                            args=(chunks, proc, report, failures, procs)))
+            threads[-1].start()
+        try:
+            _feed(jobs[0][0], procs[0], report)
+        except ExportError:
+            if not failures:  # else a thread's failure stopped this encoder: report that
+                raise
+        for thread in threads:
+            thread.join()
+        if failures:
+            raise failures[0]
+        for proc in procs:
+            _finish(proc)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            if proc.stderr:
+                proc.stderr.close()
+        for thread in threads:
+            thread.join(timeout=5)
+
+
+def _feed(chunks: Iterable[np.ndarray], proc: subprocess.Popen,
+          report: Callable[[int], None]) -> None:
+    assert proc.stdin is not None
+    try:
         for chunk in chunks:
             proc.stdin.write(chunk.astype("<f4", copy=False).tobytes())
-            if progress:
-                progress(len(chunk))
+            report(len(chunk))
         proc.stdin.close()
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-        if proc.wait() != 0:
-            raise ExportError(f"ffmpeg could not encode the MP3: {err.strip()[:200]}")
-        mark_lame_header(out)
-    except BrokenPipeError:
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-        proc.wait()
-        raise ExportError(f"ffmpeg stopped while encoding: {err.strip()[:200]}") from None
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
+    except (BrokenPipeError, ValueError):
+        raise ExportError(f"ffmpeg stopped while encoding: {_stderr(proc)}") from None
+
+
+def _feed_or_note(chunks: Iterable[np.ndarray], proc: subprocess.Popen,
+                  report: Callable[[int], None], failures: list[BaseException],
+                  procs: list[subprocess.Popen]) -> None:
+    """_feed in a thread: a failure is noted for the caller and stops every encoder."""
+    try:
+        _feed(chunks, proc, report)
+    except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+        failures.append(exc)
+        for other in procs:
+            if other.poll() is None:
+                other.kill()
+
+
+def _finish(proc: subprocess.Popen) -> None:
+    err = _stderr(proc)
+    if proc.wait() != 0:
+        raise ExportError(f"ffmpeg could not encode the MP3: {err}")
+
+
+def _stderr(proc: subprocess.Popen) -> str:
+    return proc.stderr.read().decode(errors="replace").strip()[:200] if proc.stderr else ""
 
 
 def check_writable(target: Path) -> None:

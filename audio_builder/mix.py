@@ -61,21 +61,27 @@ def session_gains(plan: Plan, infos: dict[Key, ClipInfo], levels: Levels,
     return {k: g + correction for k, g in gain.items()}
 
 
+def sounding_spans(plan: Plan) -> list[tuple[int, int]]:
+    """(start, length) of everything that sounds: what a cut for encoding must avoid."""
+    return [(e.start, e.length) for e in plan.events if e.kind != "silence"]
+
+
 def _key(e: Event) -> Key:
     return ("speech", e.text or "") if e.kind == "speech" else ("chime", e.sound or "")
 
 
-def blocks(plan: Plan, audio: Callable[[Key], np.ndarray], block: int = BLOCK
-           ) -> Iterator[np.ndarray]:
-    """The session's samples, block by block; exactly plan.total samples in all.
+def blocks(plan: Plan, audio: Callable[[Key], np.ndarray], block: int = BLOCK,
+           start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
+    """The session's samples from `start` to `stop` (default: the end), block by block.
 
     `audio` gives a clip at its final level; it is asked again for each block a clip
     overlaps, so it should remember the last few it made."""
+    stop = plan.total if stop is None else stop
     sounding = [e for e in plan.events if e.kind != "silence"]
     starts = [e.start for e in sounding]
     longest = max((e.length for e in sounding), default=0)
-    for b0 in range(0, plan.total, block):
-        b1 = min(b0 + block, plan.total)
+    for b0 in range(start, stop, block):
+        b1 = min(b0 + block, stop)
         out = np.zeros(b1 - b0, np.float32)
         first = bisect_left(starts, b0 - longest)
         for e in sounding[first:]:

@@ -7,6 +7,7 @@ before the first word is spoken.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -19,11 +20,12 @@ from . import RATE
 from .cache import Cache, clip_key
 from .clips import Clip, ClipInfo, make_clip
 from .durations import format_duration, ms_to_samples, parse_ms
-from .encode import CODEC_LOSS_DB, atomic_output, encode
+from .cuts import cut_points
+from .encode import CODEC_LOSS_DB, atomic_output, encode, encoders
 from .engines import Engine, EngineOptions, make_engine
 from .errors import LengthError, ScriptError, SynthesisError, Where
 from .loader import image_type, load_script
-from .mix import Key, Levels, at_gain, blocks, session_gains
+from .mix import Key, Levels, at_gain, blocks, session_gains, sounding_spans
 from .model import Script
 from .plan import Plan, make_plan, reachable, texts_to_speak, unreachable
 from .progress import stage
@@ -177,14 +179,10 @@ def tags_for(script: Script, plan: Plan) -> Tags:
     return Tags(title, script.author, script.description, marks, cover)
 
 
-def write_mp3(prep: Prepared, plan: Plan, speech: SpeechStore, out: Path,
-              bitrate: str = "96k", levels: Levels = LEVELS, transcript: bool = False,
-              show_progress: bool | None = None) -> None:
-    """Mix and encode one plan into `out`, atomically: complete or absent.
-
-    Clips are read, leveled and mixed as the timeline reaches them, so memory stays flat.
-    With `transcript`, a WebVTT file of the spoken cues is written beside it (same stem).
-    """
+def leveled(prep: Prepared, plan: Plan, speech: SpeechStore, bitrate: str = "96k",
+            levels: Levels = LEVELS) -> Callable[[Key], np.ndarray]:
+    """Each clip of the plan at its final level, read from the cache when first asked for
+    (a few are remembered: the mixer asks again for each block a clip overlaps)."""
     chimes = prep.chime_clips(speech.cache)
 
     def load(key: Key) -> np.ndarray:
@@ -198,9 +196,23 @@ def write_mp3(prep: Prepared, plan: Plan, speech: SpeechStore, out: Path,
     @lru_cache(maxsize=16)
     def audio(key: Key) -> np.ndarray:
         return at_gain(load(key), gains[key])
+    return audio
 
+
+def write_mp3(prep: Prepared, plan: Plan, speech: SpeechStore, out: Path,
+              bitrate: str = "96k", levels: Levels = LEVELS, transcript: bool = False,
+              show_progress: bool | None = None) -> None:
+    """Mix and encode one plan into `out`, atomically: complete or absent.
+
+    Clips are read, leveled and mixed as the timeline reaches them, so memory stays flat;
+    each core encodes a part of the session (cut in silence), joined gaplessly.
+    With `transcript`, a WebVTT file of the spoken cues is written beside it (same stem).
+    """
+    audio = leveled(prep, plan, speech, bitrate, levels)
+    cuts = cut_points(sounding_spans(plan), plan.total, encoders())
     with atomic_output(out) as tmp, stage("Encoding", plan.total, show_progress) as advance:
-        encode(blocks(plan, audio), tmp, bitrate, advance)
+        encode(lambda a, b: blocks(plan, audio, start=a, stop=b), plan.total, tmp, bitrate,
+               advance, cuts)
         write_tags(tmp, tags_for(prep.script, plan))
         if transcript:
             with atomic_output(out.with_suffix(".vtt")) as vtt:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterator
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from ..cores import from_env, usable_cores
 from ..errors import SynthesisError
 from . import EngineOptions, Spoken, register
 
@@ -123,11 +123,8 @@ def parallel_workers(n_texts: int) -> int:
     processes fight (0.85x), two single-threaded processes are 1.2-1.3x faster. The
     samples are identical whatever the thread count.
     """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    env = os.environ.get("AUDIO_BUILDER_PIPER_WORKERS")
-    if env:
-        return max(1, int(env))
-    return min(cores or 1, 4) if n_texts >= PARALLEL_FROM else 1
+    default = min(usable_cores(), 4) if n_texts >= PARALLEL_FROM else 1
+    return from_env("AUDIO_BUILDER_PIPER_WORKERS", default)
 
 
 def _voice_language(config: dict) -> str:
