@@ -135,15 +135,28 @@ def limit(samples: np.ndarray, ceiling_db: float) -> np.ndarray:
 
     The needed gain is min-filtered then averaged over the same window, so the smoothed
     gain never exceeds what any sample needs, and changes over ~20 ms, not at once.
-    Plain numpy: a render that needs it should not pay for importing scipy.ndimage.
+    Gain is computed only around the samples over the ceiling (it is exactly 1 farther
+    than a window from all of them), in plain numpy: a render should not pay for
+    importing scipy.ndimage, nor for filtering seconds of speech that need nothing.
     """
     ceiling = 10 ** (ceiling_db / 20)
-    level = np.abs(samples)
-    if not len(samples) or level.max() <= ceiling:
+    over = np.flatnonzero(np.abs(samples) > ceiling)
+    if not len(over):
         return samples
+    reach = RATE * LIMITER_MS // 1000 + 1
+    out = samples.copy()
+    breaks = np.flatnonzero(np.diff(over) > 2 * reach)
+    for first, last in zip(np.r_[over[0], over[breaks + 1]], np.r_[over[breaks], over[-1]]):
+        a, b = max(0, first - reach), min(len(samples), last + reach + 1)
+        out[a:b] = _limit_span(samples[a:b], ceiling)
+    return out
+
+
+def _limit_span(samples: np.ndarray, ceiling: float) -> np.ndarray:
     half = RATE * LIMITER_MS // 2000
     width = 2 * half + 1
-    need = np.minimum(1.0, ceiling / np.maximum(level.astype(np.float64), 1e-9))
+    level = np.abs(samples).astype(np.float64)
+    need = np.minimum(1.0, ceiling / np.maximum(level, 1e-9))
     floor = running_min(np.pad(need, 2 * half, constant_values=1.0), width)
     sums = np.concatenate(([0.0], np.cumsum(floor)))
     gain = (sums[width:] - sums[:-width]) / width

@@ -45,3 +45,15 @@ def test_limiter_gain_is_smooth_and_matches_scipy():
     loud = np.abs(x[inside]) > 1e-3
     assert np.allclose(gain[inside][loud], ref[inside][loud], atol=1e-5)
     assert np.abs(np.diff(ref[inside])).max() < 0.01  # ~20 ms ramps
+
+
+def test_limiting_only_around_peaks_changes_nothing():
+    """Gain computed only near the samples over the ceiling equals gain computed over
+    the whole clip: it is exactly 1 farther away."""
+    from audio_builder.clips import _limit_span
+
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(10 * RATE) * 0.1).astype(np.float32)
+    for at in (5, 3000, 3900, 90_000, 200_000, 10 * RATE - 3):  # near and far apart
+        x[at] = 0.95
+    assert np.array_equal(limit(x, -3.0), _limit_span(x, 10 ** (-3.0 / 20)))
