@@ -9,11 +9,13 @@ and is renamed into place only when complete.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
+import selectors
 import subprocess
 import tempfile
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,16 +67,16 @@ def encode(source: Source, total: int, out: Path, bitrate: str = "96k",
     exactly `total` samples. Should a part not come out the length the join needs (a
     different libmp3lame), the session is encoded again as one part, with a warning.
     """
-    report = _locked(progress)
     bounds = [0, *cuts, total]
     parts = [out, *(out.with_name(f"{out.name}.{i}") for i in range(1, len(bounds) - 1))]
     try:
         _run([(source(a, b - FRAME if path is not parts[-1] else b), path)
-              for a, b, path in zip(bounds, bounds[1:], parts)], bitrate, report)
+              for a, b, path in zip(bounds, bounds[1:], parts)], bitrate, progress)
         if len(parts) == 1:
             sign(out)
             return
-        report(FRAME * len(cuts))  # the frames the parts leave to the join
+        if progress:
+            progress(FRAME * len(cuts))  # the frames the parts leave to the join
         try:
             join(out, parts[1:], [b - a for a, b in zip(bounds, bounds[1:])])
         except ExportError as exc:
@@ -85,41 +87,21 @@ def encode(source: Source, total: int, out: Path, bitrate: str = "96k",
             path.unlink(missing_ok=True)
 
 
-def _locked(progress: Callable[[int], None] | None) -> Callable[[int], None]:
-    """`progress`, safe to call from the feeding threads."""
-    lock = threading.Lock()
-
-    def report(n: int) -> None:
-        if progress:
-            with lock:
-                progress(n)
-    return report
+PIPE_BYTES = 1 << 20
+"""Room asked for in each encoder's pipe (Linux allows up to 1 MiB unprivileged)."""
 
 
 def _run(jobs: list[tuple[Iterable[np.ndarray], Path]], bitrate: str,
-         report: Callable[[int], None]) -> None:
-    """One ffmpeg per (blocks, path), fed at once: the first by this thread, the others
-    by their own. Any failure or interruption kills them all; the caller removes files."""
+         progress: Callable[[int], None] | None) -> None:
+    """One ffmpeg per (blocks, path), all fed at once by this one thread.
+
+    Any failure or interruption kills them all; the caller removes the files."""
     procs: list[subprocess.Popen] = []
-    failures: list[BaseException] = []
-    threads: list[threading.Thread] = []
     try:
         for _, path in jobs:
             procs.append(subprocess.Popen(encode_command(path, bitrate),
                                           stdin=subprocess.PIPE, stderr=subprocess.PIPE))
-        for (chunks, _), proc in zip(jobs[1:], procs[1:]):
-            threads.append(threading.Thread(target=_feed_or_note, daemon=True,
-                                            args=(chunks, proc, report, failures, procs)))
-            threads[-1].start()
-        try:
-            _feed(jobs[0][0], procs[0], report)
-        except ExportError:
-            if not failures:  # else a thread's failure stopped this encoder: report that
-                raise
-        for thread in threads:
-            thread.join()
-        if failures:
-            raise failures[0]
+        _feed([chunks for chunks, _ in jobs], procs, progress)
         for proc in procs:
             _finish(proc)
     finally:
@@ -129,33 +111,45 @@ def _run(jobs: list[tuple[Iterable[np.ndarray], Path]], bitrate: str,
                 proc.wait()
             if proc.stderr:
                 proc.stderr.close()
-        for thread in threads:
-            thread.join(timeout=5)
 
 
-def _feed(chunks: Iterable[np.ndarray], proc: subprocess.Popen,
-          report: Callable[[int], None]) -> None:
-    assert proc.stdin is not None
+def _feed(sources: list[Iterable[np.ndarray]], procs: list[subprocess.Popen],
+          progress: Callable[[int], None] | None) -> None:
+    """Write each source's blocks to its encoder whenever that pipe has room.
+
+    One thread keeps every encoder busy (mixing a block is far quicker than encoding
+    it), with no locks, and memory stays that of one thread: a second thread would get
+    its own malloc arena and grow with the session's length."""
+    selector = selectors.DefaultSelector()
+    for chunks, proc in zip(sources, procs):
+        assert proc.stdin is not None
+        fd = proc.stdin.fileno()
+        os.set_blocking(fd, False)
+        with contextlib.suppress(OSError, AttributeError):
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        selector.register(fd, selectors.EVENT_WRITE, [iter(chunks), memoryview(b""), proc])
     try:
-        for chunk in chunks:
-            proc.stdin.write(chunk.astype("<f4", copy=False).tobytes())
-            report(len(chunk))
-        proc.stdin.close()
-    except (BrokenPipeError, ValueError):
-        raise ExportError(f"ffmpeg stopped while encoding: {_stderr(proc)}") from None
-
-
-def _feed_or_note(chunks: Iterable[np.ndarray], proc: subprocess.Popen,
-                  report: Callable[[int], None], failures: list[BaseException],
-                  procs: list[subprocess.Popen]) -> None:
-    """_feed in a thread: a failure is noted for the caller and stops every encoder."""
-    try:
-        _feed(chunks, proc, report)
-    except BaseException as exc:  # noqa: BLE001 - handed to the main thread
-        failures.append(exc)
-        for other in procs:
-            if other.poll() is None:
-                other.kill()
+        while selector.get_map():
+            for key, _ in selector.select():
+                state = key.data
+                if not state[1]:
+                    chunk = next(state[0], None)
+                    if chunk is None:
+                        selector.unregister(key.fd)
+                        state[2].stdin.close()
+                        continue
+                    state[1] = memoryview(np.ascontiguousarray(chunk, "<f4")).cast("B")
+                    if progress:
+                        progress(len(chunk))
+                try:
+                    state[1] = state[1][os.write(key.fd, state[1]):]
+                except BlockingIOError:
+                    continue
+                except BrokenPipeError:
+                    raise ExportError(f"ffmpeg stopped while encoding: {_stderr(state[2])}"
+                                      ) from None
+    finally:
+        selector.close()
 
 
 def _finish(proc: subprocess.Popen) -> None:

@@ -33,9 +33,9 @@ class Levels:
 
 
 def at_gain(samples: np.ndarray, gain_db: float) -> np.ndarray:
-    """The samples with a gain, peaks held under the ceiling (seldom needed: clips are
-    stored with room under it)."""
-    return limit((samples * np.float32(10 ** (gain_db / 20))).astype(np.float32),
+    """The samples with a gain, peaks held under the ceiling (the limiter works only
+    around the few peaks a raised clip pushes over it)."""
+    return limit(samples * np.float32(10 ** (gain_db / 20)),
                  PEAK_CEILING_DB)
 
 

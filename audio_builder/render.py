@@ -193,7 +193,7 @@ def leveled(prep: Prepared, plan: Plan, speech: SpeechStore, bitrate: str = "96k
               for e in plan.events if e.kind == "speech" and e.text is not None}
     gains = session_gains(plan, infos, levels, CODEC_LOSS_DB[bitrate])
 
-    @lru_cache(maxsize=16)
+    @lru_cache(maxsize=4)
     def audio(key: Key) -> np.ndarray:
         return at_gain(load(key), gains[key])
     return audio
