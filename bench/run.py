@@ -232,7 +232,11 @@ def split_raw(raw: Path, parts: int) -> list[Path]:
         for i, (a, b) in enumerate(zip(bounds, bounds[1:])):
             piece = raw.with_name(f"{raw.stem}.{i}.f32")
             with open(piece, "wb") as out:
-                out.write(f.read((b - a) * 4))
+                left = (b - a) * 4
+                while left:  # in small reads: this process's RSS shows up in its
+                    data = f.read(min(left, 1 << 20))  # children's ru_maxrss (fork)
+                    out.write(data)
+                    left -= len(data)
             pieces.append(piece)
     return pieces
 
