@@ -9,7 +9,6 @@ and is renamed into place only when complete.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import logging
 import os
@@ -17,7 +16,7 @@ import selectors
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import numpy as np
@@ -68,17 +67,19 @@ def encode(source: Source, total: int, out: Path, bitrate: str = "96k",
     different libmp3lame), the session is encoded again as one part, with a warning.
     """
     bounds = [0, *cuts, total]
-    parts = [out, *(out.with_name(f"{out.name}.{i}") for i in range(1, len(bounds) - 1))]
+    spans = list(zip(bounds, bounds[1:]))
+    parts = [out, *(out.with_name(f"{out.name}.{i}") for i in range(1, len(spans)))]
+    last = len(spans) - 1  # every part but the last stops a frame short of its cut
     try:
-        _run([(source(a, b - FRAME if path is not parts[-1] else b), path)
-              for a, b, path in zip(bounds, bounds[1:], parts)], bitrate, progress)
+        _run([(source(a, b if i == last else b - FRAME), path)
+              for i, ((a, b), path) in enumerate(zip(spans, parts))], bitrate, progress)
         if len(parts) == 1:
             sign(out)
             return
         if progress:
             progress(FRAME * len(cuts))  # the frames the parts leave to the join
         try:
-            join(out, parts[1:], [b - a for a, b in zip(bounds, bounds[1:])])
+            join(out, parts[1:], [b - a for a, b in spans])
         except ExportError as exc:
             log.warning("%s; encoding again on one core", exc)
             encode(source, total, out, bitrate)
@@ -125,7 +126,7 @@ def _feed(sources: list[Iterable[np.ndarray]], procs: list[subprocess.Popen],
         assert proc.stdin is not None
         fd = proc.stdin.fileno()
         os.set_blocking(fd, False)
-        with contextlib.suppress(OSError, AttributeError):
+        with suppress(OSError, AttributeError):
             fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         selector.register(fd, selectors.EVENT_WRITE, [iter(chunks), memoryview(b""), proc])
     try:
