@@ -13,7 +13,7 @@ from math import gcd
 import numpy as np
 
 from . import RATE
-from .loudness import measure, true_peak_db
+from .loudness import SILENT_BLOCK, gated, measure
 
 FADE_IN_MS = 8
 FADE_OUT_MS = 25
@@ -23,7 +23,8 @@ KEEP_MS = (15, 60)
 """Kept before the first and after the last audible sample: breath and natural decay."""
 SHAPING = {"rate": RATE, "fade_ms": [FADE_IN_MS, FADE_OUT_MS], "trim_db": TRIM_DB,
            "keep_ms": list(KEEP_MS), "resample": "poly", "blocks": "pad400",
-           "ref_lufs": -19.0, "ref_ceiling_db": -2.5, "limiter_ms": 20, "limiter": "numpy"}
+           "ref_lufs": -19.0, "ref_ceiling_db": -2.5, "limiter_ms": 20, "limiter": "numpy",
+           "peak": "sample"}
 """Everything that shapes a cached clip: part of every cache key."""
 
 
@@ -39,12 +40,13 @@ class ClipInfo:
 
 @dataclass(frozen=True)
 class Clip:
-    """Mono float32 samples at RATE with their measured loudness and true peak."""
+    """Mono float32 samples at RATE with their measured loudness and peak."""
 
     samples: np.ndarray
     lufs: float
     peak_db: float
-    """True peak in dBTP (4x oversampled), before any gain."""
+    """Sample peak in dBFS, before any gain (the limiter works on sample peaks; the
+    finished file's true peak is what tests measure)."""
     blocks: np.ndarray
     """Loudness of each 400 ms block (75% overlap), for predicting a session's loudness."""
 
@@ -112,18 +114,26 @@ MAX_GAIN_DB = 40.0
 def make_clip(samples: np.ndarray, rate: int, trim_edges: bool = True) -> Clip:
     """Raw audio at any rate -> a shaped Clip at RATE: at REF_LUFS, peaks limited, measured.
 
-    This is the costly part (resampling, two loudness measurements, true peak); it runs
-    once per text and its result is cached.
+    This is the costly part (resampling, measuring loudness); it runs once per text, in
+    the parent while Piper's workers speak the next texts, and its result is cached.
+    A gain moves every block's loudness by the gain, so the clip is measured again only
+    if the limiter changed it.
     """
     x = to_rate(samples, rate)
     if trim_edges:
         x = trim(x)
     x = fade_edges(x)
-    raw_lufs, _ = measure(x)
+    raw_lufs, raw_blocks = measure(x)
     gain_db = min(REF_LUFS - raw_lufs, MAX_GAIN_DB)
-    x = limit((x * np.float32(10 ** (gain_db / 20))).astype(np.float32), REF_CEILING_DB)
-    lufs, blocks = measure(x)
-    return Clip(x, lufs, true_peak_db(x), blocks)
+    scaled = x * np.float32(10 ** (gain_db / 20))
+    x = limit(scaled, REF_CEILING_DB)
+    if x is scaled:
+        blocks = np.where(raw_blocks > SILENT_BLOCK, raw_blocks + gain_db, SILENT_BLOCK)
+        lufs = gated([(blocks, 0.0)])
+    else:
+        lufs, blocks = measure(x)
+    peak = float(np.abs(x).max()) if len(x) else 0.0
+    return Clip(x, lufs, 20 * float(np.log10(max(peak, 1e-6))), blocks)
 
 
 LIMITER_MS = 20

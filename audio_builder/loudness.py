@@ -18,6 +18,8 @@ SILENT_LUFS = -70.0
 ABSOLUTE_GATE = -70.0
 RELATIVE_GATE = -10.0
 _OFFSET = -0.691
+SILENT_BLOCK = -200.0
+"""Loudness given to a block of digital silence (whose loudness is -inf)."""
 
 
 def measure(samples: np.ndarray) -> tuple[float, np.ndarray]:
@@ -33,7 +35,7 @@ def measure(samples: np.ndarray) -> tuple[float, np.ndarray]:
     meter = pyloudnorm.Meter(RATE)
     value = meter.integrated_loudness(x)
     blocks = np.asarray(meter.blockwise_loudness, dtype=np.float64)
-    blocks[~np.isfinite(blocks)] = -200.0
+    blocks[~np.isfinite(blocks)] = SILENT_BLOCK
     return (float(value) if np.isfinite(value) else SILENT_LUFS), blocks
 
 

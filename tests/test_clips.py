@@ -57,3 +57,30 @@ def test_limiting_only_around_peaks_changes_nothing():
     for at in (5, 3000, 3900, 90_000, 200_000, 10 * RATE - 3):  # near and far apart
         x[at] = 0.95
     assert np.array_equal(limit(x, -3.0), _limit_span(x, 10 ** (-3.0 / 20)))
+
+
+@pytest.mark.parametrize("amplitude, spike", [(0.02, False), (0.02, True), (0.9, True)])
+def test_a_clip_keeps_what_measuring_its_samples_gives(amplitude, spike, monkeypatch):
+    """Loudness and blocks kept with a clip are those of its stored samples, whether the
+    gain alone made them (quiet clips, measured once) or the limiter changed them."""
+    from audio_builder.clips import REF_LUFS, make_clip
+    from audio_builder.loudness import measure
+
+    rng = np.random.default_rng(1)
+    n = 22050 * 5
+    x = np.sin(np.arange(n) * 0.05) * amplitude + rng.standard_normal(n) * amplitude / 5
+    x[40000:60000] = 0  # a silent stretch inside
+    if spike:
+        x[70000] = amplitude * 40  # one spike that only the limiter can hold
+    measured = []
+    monkeypatch.setattr("audio_builder.clips.measure",
+                        lambda s: measured.append(1) or measure(s))
+    clip = make_clip(x.astype(np.float32), 22050)
+    assert len(measured) == (2 if spike else 1)  # again only when the limiter worked
+    lufs, blocks = measure(clip.samples)
+    audible = blocks > -100
+    assert clip.lufs == pytest.approx(lufs, abs=1e-4)
+    assert np.allclose(clip.blocks[audible], blocks[audible], atol=1e-4)
+    assert (clip.blocks[~audible] < -100).all()
+    assert clip.lufs == pytest.approx(REF_LUFS, abs=0.5)
+    assert clip.peak_db == pytest.approx(20 * np.log10(np.abs(clip.samples).max()))
