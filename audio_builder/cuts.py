@@ -1,4 +1,4 @@
-"""Where to cut a session so that each core can encode one part of it.
+"""Where to cut a session so that its parts can be encoded at once, one per core.
 
 A cut must fall on an MP3 frame boundary, inside silence: the part before it is encoded
 one frame short (its padding and the next part's encoder delay fill that frame), so the

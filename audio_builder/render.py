@@ -205,7 +205,7 @@ def write_mp3(prep: Prepared, plan: Plan, speech: SpeechStore, out: Path,
     """Mix and encode one plan into `out`, atomically: complete or absent.
 
     Clips are read, leveled and mixed as the timeline reaches them, so memory stays flat;
-    each core encodes a part of the session (cut in silence), joined gaplessly.
+    the session is encoded in parts at once (cut in silence), joined gaplessly.
     With `transcript`, a WebVTT file of the spoken cues is written beside it (same stem).
     """
     audio = leveled(prep, plan, speech, bitrate, levels)

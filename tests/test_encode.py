@@ -195,3 +195,24 @@ def test_a_failing_part_stops_every_encoder(mix, tmp_path):
         encode(source, plan.total, tmp_path / "x.mp3", "96k", None, cuts)
     # the parts are gone; the target itself is the caller's to remove (atomic_output)
     assert not [p.name for p in tmp_path.iterdir() if p.name != "x.mp3"]
+
+
+def test_the_bytes_do_not_depend_on_the_machines_cores(tmp_path, tiny, monkeypatch):
+    """Parts are set by the session, not the core count: a one-core machine writes the
+    same file as this one (SPEC.md: repeatable)."""
+    from click.testing import CliRunner
+
+    from audio_builder.cli import main
+
+    def render(name: str) -> bytes:
+        out = tmp_path / name
+        result = CliRunner().invoke(main, ["render", str(tiny), "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        return out.read_bytes()
+
+    here = render("here.mp3")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert render("one-core.mp3") == here
+    monkeypatch.setenv("AUDIO_BUILDER_ENCODERS", "1")
+    assert render("one-part.mp3") != here  # the knob that does change the bytes
