@@ -24,7 +24,7 @@ import numpy as np
 from . import RATE
 from .cores import from_env
 from .errors import ExportError
-from .ffmpeg import decode_file, ffmpeg_exe
+from .ffmpeg import OWN_GROUP, decode_file, ffmpeg_exe
 from .infotag import FRAME, join, sign
 
 CODEC_LOSS_DB = {"64k": 0.44, "96k": 0.45, "128k": 0.45, "160k": 0.45, "192k": 0.27}
@@ -102,12 +102,14 @@ def _run(jobs: list[tuple[Iterable[np.ndarray], Path]], bitrate: str,
          progress: Callable[[int], None] | None) -> None:
     """One ffmpeg per (blocks, path), all fed at once by this one thread.
 
-    Any failure or interruption kills them all; the caller removes the files."""
+    Any failure or interruption kills them all; the caller removes the files. Ctrl-C
+    reaches this process alone (OWN_GROUP), so it is never mistaken for an encoder
+    failing."""
     procs: list[subprocess.Popen] = []
     try:
         for _, path in jobs:
-            procs.append(subprocess.Popen(encode_command(path, bitrate),
-                                          stdin=subprocess.PIPE, stderr=subprocess.PIPE))
+            procs.append(subprocess.Popen(encode_command(path, bitrate), stdin=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, **OWN_GROUP))
         _feed([chunks for chunks, _ in jobs], procs, progress)
         for proc in procs:
             _finish(proc)

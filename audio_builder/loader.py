@@ -20,7 +20,7 @@ import yaml
 from .durations import parse_count, parse_ms
 from .errors import ScriptError, Where
 from .markers import SOUND_NAME, MarkerError, parse_cue
-from .model import Cue, Hold, HoldRange, NamedLength, Pose, Script, VoiceSpec
+from .model import Chime, Cue, Hold, HoldRange, NamedLength, Pose, Script, VoiceSpec
 
 MAX_FILE_BYTES = 1_000_000
 MAX_POSES = 200
@@ -47,6 +47,8 @@ class _Ctx:
     def __init__(self, path: Path, lines: list[str] | None = None) -> None:
         self.path = path
         self.lines = lines or []
+        self.sound_lines: dict[str, int] = {}
+        """Where each sound is first named (its file is checked later, by sounds.py)."""
 
     def line_of(self, node: yaml.Node, snippet: str) -> int:
         """The line, within a (perhaps multi-line) value, where `snippet` is written."""
@@ -292,6 +294,7 @@ def _sound(ctx: _Ctx, node: yaml.Node, field: str) -> str | None:
     if not SOUND_NAME.fullmatch(name):
         raise ctx.error(node, f"'{field}: {name}' is not a sound name; a sound is named "
                               "(letters, digits, '-' or '_'), never given as a path")
+    ctx.sound_lines.setdefault(name, node.start_mark.line + 1)
     return name
 
 
@@ -326,6 +329,9 @@ def _cue(ctx: _Ctx, node: yaml.Node, field: str, breath_ms: int, two_sided: bool
         tokens = parse_cue(node.value, breath_ms, two_sided)
     except MarkerError as exc:
         raise ScriptError(str(exc), Where(ctx.path, ctx.line_of(node, exc.snippet))) from None
+    for token in tokens:
+        if isinstance(token, Chime) and token.sound:
+            ctx.sound_lines.setdefault(token.sound, ctx.line_of(node, f"chime {token.sound}"))
     return Cue(tokens, node.start_mark.line + 1)
 
 
@@ -434,7 +440,7 @@ def load_script(path: str | Path) -> Script:
                               Where(path, cue.line))
     cover = get("cover", lambda n: _cover(ctx, n), None)
     return Script(path, title, poses, author, description, language, voice, breath_ms, chime,
-                  lengths, intro, outro, cover)
+                  lengths, intro, outro, cover, ctx.sound_lines)
 
 
 def image_type(data: bytes) -> str | None:

@@ -100,6 +100,8 @@ class Script:
     outro: tuple[Cue, ...] = ()
     cover: Path | None = None
     """Cover art (JPEG or PNG) beside the script, checked by the loader."""
+    sound_lines: dict[str, int] = field(default_factory=dict)
+    """The line where each sound is first named, for errors about the sound's file."""
 
     @property
     def sounds_used(self) -> set[str]:

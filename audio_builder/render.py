@@ -117,7 +117,8 @@ def prepare(path: Path, choice: VoiceChoice = VoiceChoice(),
     """Load and check everything that needs no speech: script, voice, sounds, lengths."""
     script = load_script(path)
     engine = engine_for(script, choice)
-    chimes = {name: load_sound(name, script.path) for name in sorted(script.sounds_used)}
+    chimes = {name: load_sound(name, script.path, script.sound_lines.get(name))
+              for name in sorted(script.sounds_used)}
     chosen = [resolve_length(script, spec) for spec in lengths]
     _check_session_limit(script, chimes, chosen)
     return Prepared(script, engine, chimes, chosen)

@@ -45,8 +45,9 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
-def resolve(name: str, script_path: Path | None) -> Path:
-    """The file of a named sound; ScriptError naming what exists if it is unknown."""
+def resolve(name: str, script_path: Path | None, line: int | None = None) -> Path:
+    """The file of a named sound; ScriptError naming what exists if it is unknown (at
+    `line`, where the script names it)."""
     for folder in sound_folders(script_path):
         for ext in EXTENSIONS:
             p = folder / f"{name}{ext}"
@@ -54,25 +55,27 @@ def resolve(name: str, script_path: Path | None) -> Path:
                 if not _inside(p, folder):
                     raise ScriptError(f"sound '{name}' ({p}) leads outside its sounds folder; "
                                       "copy the file in instead of linking it",
-                                      Where(script_path))
+                                      Where(script_path, line))
                 return p
     names = ", ".join(sorted(available(script_path))) or "none"
     raise ScriptError(f"unknown sound '{name}'; available: {names} (or 'none')",
-                      Where(script_path))
+                      Where(script_path, line))
 
 
-def load_sound(name: str, script_path: Path | None) -> np.ndarray:
-    """A named sound, decoded (mono float32 at RATE); ScriptError if it is not usable audio.
+def load_sound(name: str, script_path: Path | None, line: int | None = None) -> np.ndarray:
+    """A named sound, decoded (mono float32 at RATE); ScriptError if it is not usable audio,
+    at `line`, where the script names it.
 
     Only decoded here, not measured: `check` stays fast, and rendering measures it once.
     """
-    path = resolve(name, script_path)
+    path = resolve(name, script_path, line)
     try:
         samples = decode_file(path, RATE)
     except (ValueError, OSError) as exc:
         reason = str(exc).strip()[:80] or type(exc).__name__
         raise ScriptError(f"sound '{name}' ({path.name}) is not readable audio: {reason}",
-                          Where(script_path)) from None
+                          Where(script_path, line)) from None
     if len(samples) < 100 or not np.any(samples):
-        raise ScriptError(f"sound '{name}' ({path.name}) is empty or silent", Where(script_path))
+        raise ScriptError(f"sound '{name}' ({path.name}) is empty or silent",
+                          Where(script_path, line))
     return samples

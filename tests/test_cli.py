@@ -31,8 +31,27 @@ def test_check_reports_every_broken_script(tmp_path):
     assert result.exit_code == 1
     assert result.output.splitlines() == [
         f"error: {bad}:4: 'cues' needs at least one cue",
-        f"error: {worse}: unknown sound 'gong'; available: bell, bowl (or 'none')",
+        f"error: {worse}:2: unknown sound 'gong'; available: bell, bowl (or 'none')",
     ]
+
+
+SOUND_PLACES = [
+    ("the script's chime", "chime: gong\nposes:\n  - name: A\n    cues: [\"Rest.\"]\n", 2),
+    ("a pose's chime", "poses:\n  - name: A\n    chime: gong\n    cues: [\"Rest.\"]\n", 4),
+    ("a chime marker", "poses:\n  - name: A\n    cues:\n      - \"Rest.\"\n"
+                       "      - \"Breathe. [chime gong] Rest.\"\n", 6),
+    ("a marker folded over lines", "poses:\n  - name: A\n    cues:\n      - >\n"
+                                   "        Breathe here, slowly.\n        [chime gong]\n", 7),
+]
+
+
+@pytest.mark.parametrize("place, body, line", SOUND_PLACES, ids=[p[0] for p in SOUND_PLACES])
+def test_a_missing_sound_is_reported_where_it_is_named(tmp_path, place, body, line):
+    script = write_script(tmp_path, "title: X\n" + body)
+    result = invoke("check", script)
+    assert result.exit_code == 1
+    assert result.output == (f"error: {script}:{line}: unknown sound 'gong'; available: bell, "
+                             "bowl (or 'none')\n")
 
 
 def test_check_missing_file(tmp_path):
@@ -57,7 +76,7 @@ def test_sound_that_is_not_audio_is_refused_before_speech(tmp_path):
                                     "    cues: [\"Rest.\"]\n")
     result = invoke("check", script)
     assert result.exit_code == 1
-    assert result.output.startswith(f"error: {script}: sound 'gong' (gong.wav) is not "
+    assert result.output.startswith(f"error: {script}:2: sound 'gong' (gong.wav) is not "
                                     "readable audio")
 
 

@@ -104,6 +104,13 @@ poses:
 """
 
 
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_render_leaves_nothing(tmp_path, sig):
     """A real render, stopped while ffmpeg encodes: exit 130, no output, no temp files."""
@@ -122,6 +129,11 @@ def test_interrupted_render_leaves_nothing(tmp_path, sig):
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.02)
     time.sleep(0.3)  # well inside the encoding of 50 minutes
+    encoders = children(proc.pid)
+    assert encoders, "the encoders should be running"
+    # Ctrl-C reaches the render alone, which stops them: an encoder killed by the same
+    # Ctrl-C first would be reported as an encoder failure, exit 1, not 130
+    assert all(os.getpgid(pid) != proc.pid for pid in encoders)
     if sig == signal.SIGINT:
         os.killpg(proc.pid, sig)  # Ctrl-C reaches the whole foreground group
     else:
@@ -162,7 +174,7 @@ def test_sound_link_leading_outside_is_refused(tmp_path):
                                   "    cues: [\"Rest.\"]\n")
     result = CliRunner().invoke(main, ["check", str(script)])
     assert result.exit_code == 1
-    assert result.output == (f"error: {script}: sound 'gong' ({folder / 'sounds/gong.wav'}) "
+    assert result.output == (f"error: {script}:2: sound 'gong' ({folder / 'sounds/gong.wav'}) "
                              "leads outside its sounds folder; copy the file in instead of "
                              "linking it\n")
 
