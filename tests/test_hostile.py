@@ -104,6 +104,12 @@ poses:
 """
 
 
+def as_in_a_terminal() -> None:
+    """Ctrl-C as a terminal delivers it: a test run started in the background (nohup,
+    `&` in a script) inherits SIGINT ignored, and a program rightly keeps it so."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -123,7 +129,7 @@ def test_interrupted_render_leaves_nothing(tmp_path, sig):
     proc = subprocess.Popen([sys.executable, "-m", "audio_builder", "render", str(script),
                              "-o", str(earlier)], env=env, cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=as_in_a_terminal)
     deadline = time.monotonic() + 60
     while not list(out.glob(".*.part")) and time.monotonic() < deadline:
         assert proc.poll() is None, proc.communicate()
