@@ -24,14 +24,17 @@ def _fail(message: str) -> None:
 
 
 def handles_errors(fn: Callable) -> Callable:
-    """One line on stderr and exit 1 for our errors; 130 (cleaned up) on Ctrl-C/SIGTERM."""
+    """One line on stderr and exit 1 for our errors; 130 (cleaned up) on Ctrl-C, SIGTERM
+    or SIGHUP."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         def on_term(signum: int, frame: Any) -> None:
             raise KeyboardInterrupt
 
-        signal.signal(signal.SIGTERM, on_term)
+        for sig in (signal.SIGTERM, signal.SIGHUP):  # a closed terminal cleans up too
+            if signal.getsignal(sig) != signal.SIG_IGN:  # nohup: keep ignoring it
+                signal.signal(sig, on_term)
         try:
             return fn(*args, **kwargs)
         except AudioBuilderError as exc:

@@ -25,7 +25,7 @@ from . import RATE
 from .cores import from_env
 from .errors import ExportError
 from .ffmpeg import OWN_GROUP, decode_file, ffmpeg_exe
-from .infotag import FRAME, join, sign
+from .infotag import FRAME, InfoTag, join, sign
 
 CODEC_LOSS_DB = {"64k": 0.44, "96k": 0.45, "128k": 0.45, "160k": 0.45, "192k": 0.27}
 """Loudness that LAME's CBR quantizer takes away, by bitrate, made up before encoding.
@@ -80,15 +80,17 @@ def encode(source: Source, total: int, out: Path, bitrate: str = "96k",
         _run([(source(a, b if i == last else b - FRAME), path)
               for i, ((a, b), path) in enumerate(zip(spans, parts))], bitrate, progress)
         if len(parts) == 1:
-            sign(out)
+            _check_length(sign(out), total)
             return
         if progress:
             progress(FRAME * len(cuts))  # the frames the parts leave to the join
         try:
-            join(out, parts[1:], [b - a for a, b in spans])
+            whole = join(out, parts[1:], [b - a for a, b in spans])
         except ExportError as exc:
             log.warning("%s; encoding again on one core", exc)
             encode(source, total, out, bitrate)
+            return
+        _check_length(whole, total)
     finally:
         for path in parts[1:]:
             path.unlink(missing_ok=True)
@@ -98,6 +100,33 @@ PIPE_BYTES = 1 << 20
 """Room asked for in each encoder's pipe (Linux allows up to 1 MiB unprivileged)."""
 
 
+class _Encoder:
+    """One ffmpeg encoding one part. Its messages go to a temp file, not a pipe: a pipe
+    nobody reads while feeding could fill and stall it."""
+
+    def __init__(self, path: Path, bitrate: str) -> None:
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(encode_command(path, bitrate), stdin=subprocess.PIPE,
+                                     stderr=self.log, **OWN_GROUP)
+
+    def messages(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace").strip()[:200]
+
+    def finish(self) -> None:
+        if self.proc.wait() != 0:
+            raise ExportError(f"ffmpeg could not encode the MP3: {self.messages()}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdin:
+            with suppress(OSError):
+                self.proc.stdin.close()
+        self.log.close()
+
+
 def _run(jobs: list[tuple[Iterable[np.ndarray], Path]], bitrate: str,
          progress: Callable[[int], None] | None) -> None:
     """One ffmpeg per (blocks, path), all fed at once by this one thread.
@@ -105,24 +134,19 @@ def _run(jobs: list[tuple[Iterable[np.ndarray], Path]], bitrate: str,
     Any failure or interruption kills them all; the caller removes the files. Ctrl-C
     reaches this process alone (OWN_GROUP), so it is never mistaken for an encoder
     failing."""
-    procs: list[subprocess.Popen] = []
+    encoders: list[_Encoder] = []
     try:
         for _, path in jobs:
-            procs.append(subprocess.Popen(encode_command(path, bitrate), stdin=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, **OWN_GROUP))
-        _feed([chunks for chunks, _ in jobs], procs, progress)
-        for proc in procs:
-            _finish(proc)
+            encoders.append(_Encoder(path, bitrate))
+        _feed([chunks for chunks, _ in jobs], encoders, progress)
+        for encoder in encoders:
+            encoder.finish()
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            if proc.stderr:
-                proc.stderr.close()
+        for encoder in encoders:
+            encoder.stop()
 
 
-def _feed(sources: list[Iterable[np.ndarray]], procs: list[subprocess.Popen],
+def _feed(sources: list[Iterable[np.ndarray]], encoders: list[_Encoder],
           progress: Callable[[int], None] | None) -> None:
     """Write each source's blocks to its encoder whenever that pipe has room.
 
@@ -130,13 +154,13 @@ def _feed(sources: list[Iterable[np.ndarray]], procs: list[subprocess.Popen],
     it), with no locks, and memory stays that of one thread: a second thread would get
     its own malloc arena and grow with the session's length."""
     selector = selectors.DefaultSelector()
-    for chunks, proc in zip(sources, procs):
-        assert proc.stdin is not None
-        fd = proc.stdin.fileno()
+    for chunks, encoder in zip(sources, encoders):
+        assert encoder.proc.stdin is not None
+        fd = encoder.proc.stdin.fileno()
         os.set_blocking(fd, False)
         with suppress(OSError, AttributeError):
             fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-        selector.register(fd, selectors.EVENT_WRITE, [iter(chunks), memoryview(b""), proc])
+        selector.register(fd, selectors.EVENT_WRITE, [iter(chunks), memoryview(b""), encoder])
     try:
         while selector.get_map():
             for key, _ in selector.select():
@@ -145,7 +169,7 @@ def _feed(sources: list[Iterable[np.ndarray]], procs: list[subprocess.Popen],
                     chunk = next(state[0], None)
                     if chunk is None:
                         selector.unregister(key.fd)
-                        state[2].stdin.close()
+                        state[2].proc.stdin.close()
                         continue
                     state[1] = memoryview(np.ascontiguousarray(chunk, "<f4")).cast("B")
                     if progress:
@@ -155,20 +179,17 @@ def _feed(sources: list[Iterable[np.ndarray]], procs: list[subprocess.Popen],
                 except BlockingIOError:
                     continue
                 except BrokenPipeError:
-                    raise ExportError(f"ffmpeg stopped while encoding: {_stderr(state[2])}"
+                    state[2].proc.wait()
+                    raise ExportError(f"ffmpeg stopped while encoding: {state[2].messages()}"
                                       ) from None
     finally:
         selector.close()
 
 
-def _finish(proc: subprocess.Popen) -> None:
-    err = _stderr(proc)
-    if proc.wait() != 0:
-        raise ExportError(f"ffmpeg could not encode the MP3: {err}")
-
-
-def _stderr(proc: subprocess.Popen) -> str:
-    return proc.stderr.read().decode(errors="replace").strip()[:200] if proc.stderr else ""
+def _check_length(tag: InfoTag, total: int) -> None:
+    if tag.samples != total:
+        raise ExportError(f"the encoded file holds {tag.samples} samples, not the "
+                          f"{total} planned")
 
 
 def check_writable(target: Path) -> None:

@@ -69,6 +69,10 @@ def crc16_combine(crc_a: int, crc_b: int, len_b: int) -> int:
 class InfoTag:
     at: int
     """Offset of b"Info" in the file (the tag frame starts the file)."""
+    lame: int
+    """Offset of the LAME extension (encoder name, delay and padding, CRCs)."""
+    toc: int | None
+    """Offset of the 100-byte seek table, if the tag has one."""
     frame_bytes: int
     """Size of the tag's own frame, which holds no audio."""
     frames: int
@@ -97,19 +101,26 @@ def _frame_bytes(header: bytes) -> int:
 
 
 def read_tag(path: Path) -> InfoTag:
-    """The Info tag at the start of `path`; ExportError if there is none."""
+    """The Info tag at the start of `path`; ExportError if there is none, or if it lacks
+    the counts or the encoder delay and padding (the length would be inexact)."""
     with open(path, "rb") as f:
         head = f.read(512)
-    at = max(head.find(b"Info"), head.find(b"Xing"))
-    if at < 0 or not head.startswith(b"\xff") or len(head) < at + 156:
+    frame_bytes = _frame_bytes(head)
+    mono = head[3] >> 6 == 3
+    at = 4 + (0 if head[1] & 1 else 2) + (17 if mono else 32)  # after the side info
+    if head[at:at + 4] not in (b"Info", b"Xing"):
         raise ExportError("the encoder wrote no Info header; the length would be inexact")
     flags = int.from_bytes(head[at + 4:at + 8], "big")
-    if flags & 0b0111 != 0b0111:
+    if flags & 0b0011 != 0b0011:
         raise ExportError("the encoder's Info header lacks the frame and byte counts")
-    lame = at + 120
+    toc = at + 16 if flags & 0b0100 else None
+    lame = at + 16 + (100 if toc else 0) + (4 if flags & 0b1000 else 0)
+    if len(head) < lame + 36 or head[lame:lame + 4] not in (b"LAME", b"Lavf", b"Lavc"):
+        raise ExportError("the encoder's Info header gives no encoder delay and padding; "
+                          "the length would be inexact")
     gap = head[lame + 21:lame + 24]
     return InfoTag(
-        at=at, frame_bytes=_frame_bytes(head),
+        at=at, lame=lame, toc=toc, frame_bytes=frame_bytes,
         frames=int.from_bytes(head[at + 8:at + 12], "big"),
         size=int.from_bytes(head[at + 12:at + 16], "big"),
         delay=(gap[0] << 4) | (gap[1] >> 4), padding=((gap[1] & 0x0F) << 8) | gap[2],
@@ -122,12 +133,12 @@ def write_tag(path: Path, tag: InfoTag, linear_toc: bool = False) -> None:
     The audio frames are libmp3lame 3.100's own, so the signature is true. With
     `linear_toc`, the seek table is rewritten for a constant bitrate (after a join)."""
     with open(path, "r+b") as f:
-        head = bytearray(f.read(tag.at + 156))
-        at, lame = tag.at, tag.at + 120
+        at, lame = tag.at, tag.lame
+        head = bytearray(f.read(lame + 36))
         head[at + 8:at + 12] = tag.frames.to_bytes(4, "big")
         head[at + 12:at + 16] = tag.size.to_bytes(4, "big")
-        if linear_toc:
-            head[at + 16:at + 116] = bytes(min(255, i * 256 // 100) for i in range(100))
+        if linear_toc and tag.toc is not None:
+            head[tag.toc:tag.toc + 100] = bytes(min(255, i * 256 // 100) for i in range(100))
         head[lame:lame + 9] = b"LAME3.100"
         head[lame + 21:lame + 24] = ((tag.delay << 12) | tag.padding).to_bytes(3, "big")
         head[lame + 28:lame + 32] = tag.size.to_bytes(4, "big")

@@ -120,6 +120,7 @@ def prepare(path: Path, choice: VoiceChoice = VoiceChoice(),
     chimes = {name: load_sound(name, script.path, script.sound_lines.get(name))
               for name in sorted(script.sounds_used)}
     chosen = [resolve_length(script, spec) for spec in lengths]
+    encoders()  # a bad AUDIO_BUILDER_ENCODERS is reported before any speech
     _check_session_limit(script, chimes, chosen)
     return Prepared(script, engine, chimes, chosen)
 

@@ -54,6 +54,16 @@ def test_a_missing_sound_is_reported_where_it_is_named(tmp_path, place, body, li
                              "bowl (or 'none')\n")
 
 
+@pytest.mark.parametrize("value", ["two", "0", "-1"])
+def test_a_bad_encoder_count_is_one_line(tmp_path, tiny, monkeypatch, value):
+    monkeypatch.setenv("AUDIO_BUILDER_ENCODERS", value)
+    result = invoke("render", tiny, "-o", tmp_path / "x.mp3")
+    assert result.exit_code == 1
+    assert result.output == (f"error: AUDIO_BUILDER_ENCODERS='{value}': expected a whole "
+                             "number of 1 or more\n")
+    assert not (tmp_path / "x.mp3").exists()
+
+
 def test_check_missing_file(tmp_path):
     result = invoke("check", tmp_path / "nope.yaml")
     assert result.exit_code == 1

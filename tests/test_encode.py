@@ -216,3 +216,30 @@ def test_the_bytes_do_not_depend_on_the_machines_cores(tmp_path, tiny, monkeypat
     assert render("one-core.mp3") == here
     monkeypatch.setenv("AUDIO_BUILDER_ENCODERS", "1")
     assert render("one-part.mp3") != here  # the knob that does change the bytes
+
+
+def test_a_tag_without_seek_table_is_read_where_it_is(mix, tmp_path):
+    """The LAME extension follows whichever optional fields the Info tag has."""
+    one, _ = encoded(mix, tmp_path, 1)
+    tag = read_tag(one)
+    data = one.read_bytes()
+    frame = bytearray(data[:tag.frame_bytes])
+    flags = int.from_bytes(frame[tag.at + 4:tag.at + 8], "big") & ~0b0100
+    frame[tag.at + 4:tag.at + 8] = flags.to_bytes(4, "big")
+    del frame[tag.at + 16:tag.at + 116]  # no seek table: all that follows moves up
+    frame += bytes(100)
+    bare = tmp_path / "bare.mp3"
+    bare.write_bytes(bytes(frame) + data[tag.frame_bytes:])
+    got = read_tag(bare)
+    assert got.toc is None and got.lame == tag.lame - 100
+    assert (got.frames, got.delay, got.padding, got.music_crc) == \
+        (tag.frames, tag.delay, tag.padding, tag.music_crc)
+
+
+def test_a_file_without_gapless_fields_is_refused(tmp_path):
+    from audio_builder.errors import ExportError
+
+    junk = tmp_path / "plain.mp3"
+    junk.write_bytes(bytes([0xFF, 0xFB, 0x70, 0xC4]) + bytes(600))
+    with pytest.raises(ExportError, match="no Info header"):
+        read_tag(junk)

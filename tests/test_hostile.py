@@ -105,9 +105,11 @@ poses:
 
 
 def as_in_a_terminal() -> None:
-    """Ctrl-C as a terminal delivers it: a test run started in the background (nohup,
-    `&` in a script) inherits SIGINT ignored, and a program rightly keeps it so."""
+    """Signals as a terminal delivers them: a test run started in the background (nohup,
+    `&` in a script) inherits SIGINT and SIGHUP ignored, and a program rightly keeps
+    them so."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def children(pid: int) -> list[int]:
@@ -117,7 +119,7 @@ def children(pid: int) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_interrupted_render_leaves_nothing(tmp_path, sig):
     """A real render, stopped while ffmpeg encodes: exit 130, no output, no temp files."""
     script = write_script(tmp_path, LONG)
