@@ -412,7 +412,8 @@ def targets(rows: dict[str, dict], check: dict) -> list[tuple[str, bool | None, 
     out.append((f"warm {large['session']} at least 10x faster than the baseline",
                 large["speedup"] >= 10, f"{large['speedup']}x"))
     out.append((("(information) the highest speed-up possible with this encoder: "
-                "baseline / floor on all cores, as no render can be much faster than the bare encode"), None,
+                "baseline / floor on all cores, as no render can be much faster than the "
+                "bare encode"), None,
                 ", ".join(f"{r['session']}: "
                           f"{r['baseline']['wall_s'] / r['floor_all_cores']['wall_s']:.1f}x"
                           for r in rows.values())))
