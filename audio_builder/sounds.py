@@ -15,7 +15,17 @@ from .errors import ScriptError, Where
 from .ffmpeg import decode_file
 
 EXTENSIONS = (".wav", ".mp3", ".ogg", ".flac")
-PROJECT_SOUNDS = Path(__file__).resolve().parent.parent / "sounds"
+
+
+def _project_sounds() -> Path:
+    """The project's sounds/: shipped inside the package by a wheel (pyproject.toml maps
+    it there), or read where it is in a checkout (an editable install)."""
+    package = Path(__file__).resolve().parent
+    shipped = package / "shipped_sounds"
+    return shipped if shipped.is_dir() else package.parent / "sounds"
+
+
+PROJECT_SOUNDS = _project_sounds()
 
 
 def sound_folders(script_path: Path | None) -> list[Path]:
