@@ -138,6 +138,8 @@ def make_clip(samples: np.ndarray, rate: int, trim_edges: bool = True) -> Clip:
 
 LIMITER_MS = 20
 """Window of the limiter's gain: long enough not to ripple within a voice's period."""
+_HALF = RATE * LIMITER_MS // 2000
+"""Half the window, in samples: a sample's gain depends on the need within 2 * _HALF."""
 
 
 def limit(samples: np.ndarray, ceiling_db: float) -> np.ndarray:
@@ -153,7 +155,7 @@ def limit(samples: np.ndarray, ceiling_db: float) -> np.ndarray:
     over = np.flatnonzero(np.abs(samples) > ceiling)
     if not len(over):
         return samples
-    reach = RATE * LIMITER_MS // 1000 + 1
+    reach = 2 * _HALF + 1
     out = samples.copy()
     breaks = np.flatnonzero(np.diff(over) > 2 * reach)
     for first, last in zip(np.r_[over[0], over[breaks + 1]], np.r_[over[breaks], over[-1]]):
@@ -163,11 +165,10 @@ def limit(samples: np.ndarray, ceiling_db: float) -> np.ndarray:
 
 
 def _limit_span(samples: np.ndarray, ceiling: float) -> np.ndarray:
-    half = RATE * LIMITER_MS // 2000
-    width = 2 * half + 1
+    width = 2 * _HALF + 1
     level = np.abs(samples).astype(np.float64)
     need = np.minimum(1.0, ceiling / np.maximum(level, 1e-9))
-    floor = running_min(np.pad(need, 2 * half, constant_values=1.0), width)
+    floor = running_min(np.pad(need, 2 * _HALF, constant_values=1.0), width)
     sums = np.concatenate(([0.0], np.cumsum(floor)))
     gain = (sums[width:] - sums[:-width]) / width
     return (samples * np.minimum(gain, need)).astype(np.float32)

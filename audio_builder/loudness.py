@@ -1,4 +1,4 @@
-"""Loudness (ITU-R BS.1770-4, by pyloudnorm) and true peak.
+"""Loudness (ITU-R BS.1770-4, by pyloudnorm).
 
 Each clip is measured once, and its per-block loudness is kept with it. The loudness of
 a whole session is then predicted from the blocks of the clips it plays, with their
@@ -52,13 +52,3 @@ def gated(blocks: Iterable[tuple[np.ndarray, float]]) -> float:
     relative = _OFFSET + 10 * np.log10(power[above].mean()) + RELATIVE_GATE
     kept = above & (level > relative)
     return float(_OFFSET + 10 * np.log10(power[kept].mean()))
-
-
-def true_peak_db(samples: np.ndarray) -> float:
-    """Peak of the 4x oversampled signal in dB (BS.1770 true peak)."""
-    if not len(samples):
-        return -120.0
-    from scipy.signal import resample_poly
-
-    peak = float(np.max(np.abs(resample_poly(samples.astype(np.float64), 4, 1))))
-    return 20 * float(np.log10(max(peak, 1e-6)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -13,8 +14,15 @@ def test_the_wheel_ships_the_sounds_and_the_schema(tmp_path):
     """The top-level sounds/ (SPEC.md's layout) travels inside the package; sounds.py
     reads it there when there is no checkout around the package. Built as pip builds
     it for a user, from the package index's setuptools."""
+    source = tmp_path / "source"  # a copy: building leaves build/ and egg-info behind
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    for name in ("audio_builder", "sounds"):
+        shutil.copytree(ROOT / name, source / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w",
-                    str(tmp_path), str(ROOT)], check=True, capture_output=True)
+                    str(tmp_path), str(source)], check=True, capture_output=True)
     (wheel,) = tmp_path.glob("audio_builder-*.whl")
     with zipfile.ZipFile(wheel) as z:
         names = set(z.namelist())
