@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test sounds bench clean
+.PHONY: demo test lint sounds bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -16,11 +16,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/audio-builder render scripts/deep-psoas-release.yaml
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest -q
 
+lint: $(STAMP)
+	$(BIN)/ruff check audio_builder tests bench
+	$(BIN)/mypy audio_builder
+
 sounds: $(STAMP)
-	$(BIN)/python -m audio_builder.chimes sounds
+	$(BIN)/python -m audio_builder.sound.chimes sounds
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -1,7 +1,8 @@
 """audio_builder: turn yoga pose scripts into guided audio sessions.
 
-The pipeline reads in the folder listing: loader (script) -> plan (timeline) ->
-synth (speech, cached) -> mix -> encode -> tags. Dataclasses pass between stages.
+The pipeline reads in the folder listing, one subpackage per stage: script (YAML ->
+Script) -> plan (timeline) -> sound and speech (clips, cached) -> mp3 (encode, tags),
+driven by pipeline.render and cli. Dataclasses pass between stages.
 """
 
 __version__ = "0.1.0"

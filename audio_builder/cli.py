@@ -49,7 +49,7 @@ def handles_errors(fn: Callable) -> Callable:
 
 
 def _cache(cache_dir: Path | None, no_cache: bool):
-    from .cache import Cache, default_dir
+    from .speech.cache import Cache, default_dir
 
     return Cache(cache_dir or default_dir(), enabled=not no_cache)
 
@@ -114,10 +114,10 @@ def render(script: Path, lengths: tuple[str, ...], output: Path | None, engine: 
            transcript: bool, cache_dir: Path | None, no_cache: bool) -> None:
     """Render SCRIPT to an MP3 guided session."""
     from . import RATE
-    from .durations import clock
-    from .encode import check_writable
-    from .mix import Levels
-    from .render import VoiceChoice, default_output, plan_length, prepare, speak, write_mp3
+    from .mp3.encode import check_writable
+    from .pipeline.render import VoiceChoice, default_output, plan_length, prepare, speak, write_mp3
+    from .script.durations import clock
+    from .sound.mix import Levels
 
     if output and len(lengths) > 1:
         raise click.UsageError("-o names one file; leave it out to render several lengths")
@@ -149,8 +149,8 @@ def plan(script: Path, lengths: tuple[str, ...], as_json: bool, engine: str | No
 
     Speech durations come from the cache; what is missing is synthesized (and cached).
     """
-    from .plan_table import plan_table
-    from .render import VoiceChoice, plan_length, prepare, speak
+    from .pipeline.render import VoiceChoice, plan_length, prepare, speak
+    from .plan.table import plan_table
 
     if as_json and len(lengths) > 1:
         raise click.UsageError("--json prints one plan; give one --length")
@@ -178,7 +178,7 @@ def check(scripts: tuple[Path, ...], engine: str | None, voice: str | None,
     the script's pauses, chimes and shortest holds.
     """
     from .errors import AudioBuilderError
-    from .render import VoiceChoice, check_named_lengths, prepare
+    from .pipeline.render import VoiceChoice, check_named_lengths, prepare
 
     failed = 0
     for path in scripts:
@@ -198,9 +198,9 @@ def check(scripts: tuple[Path, ...], engine: str | None, voice: str | None,
 @main.command()
 def voices() -> None:
     """Engines and voices available here."""
-    from .engines import engine_names
-    from .engines.gtts_engine import languages
-    from .engines.piper_engine import BUNDLED, bundled_model
+    from .speech.engines import engine_names
+    from .speech.engines.gtts_engine import languages
+    from .speech.engines.piper_engine import BUNDLED, bundled_model
 
     for name, description in engine_names().items():
         click.echo(f"{name}: {description}")
@@ -217,7 +217,7 @@ def voices() -> None:
 @click.argument("script", required=False, type=click.Path(dir_okay=False, path_type=Path))
 def sounds(script: Path | None) -> None:
     """Chime sounds available (to SCRIPT, if given: its own sounds/ folder first)."""
-    from .sounds import available
+    from .sound.named import available
 
     for name, path in available(script).items():
         click.echo(f"{name}\t{path}")

@@ -38,10 +38,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import LOADS, Run, log, measure  # noqa: E402  (bench/ is a folder of scripts)
+from report import report  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -50,7 +52,6 @@ CLI = str(VENV_BIN / "audio-builder") if (VENV_BIN / "audio-builder").exists() e
 BASELINE = Path("/work/shared/bench/naive_pydub.py")
 BELL = ROOT / "sounds" / "bell.wav"
 RATE = 44100
-PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 @dataclass(frozen=True)
@@ -77,118 +78,6 @@ QUICK = [
 CHECK_SCRIPT = ROOT / "scripts" / "deep-psoas-release.yaml"
 
 
-# ---------------------------------------------------------------- measuring one process
-
-@dataclass
-class Run:
-    cmd: list[str]
-    wall_s: float
-    maxrss_mb: float
-    """ru_maxrss of the child (largest single process in its tree), MB (10^6 bytes)."""
-    tree_peak_mb: float
-    """Peak of the summed RSS of the child and all its descendants, sampled every 50 ms."""
-    returncode: int
-    stdout: str = field(repr=False, default="")
-    stderr: str = field(repr=False, default="")
-
-
-def _children(pid: int) -> list[int]:
-    out: list[int] = []
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            try:
-                with open(f"/proc/{pid}/task/{tid}/children") as f:
-                    out += [int(c) for c in f.read().split()]
-            except OSError:
-                pass
-    except OSError:
-        pass
-    return out
-
-
-def _rss(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm") as f:
-            return int(f.read().split()[1]) * PAGE
-    except (OSError, IndexError, ValueError):
-        return 0
-
-
-def _tree_rss(pid: int) -> int:
-    total, todo, seen = 0, [pid], set()
-    while todo:
-        p = todo.pop()
-        if p in seen:
-            continue
-        seen.add(p)
-        total += _rss(p)
-        todo += _children(p)
-    return total
-
-
-def measure(cmd: list[str], tmp: Path, check: bool = True) -> Run:
-    """Run `cmd` as a fresh child process; its wall time and peak memory."""
-    env = {k: v for k, v in os.environ.items() if k != "AUDIO_BUILDER_CACHE_DIR"}
-    peak = [0]
-    done = threading.Event()
-    with tempfile.TemporaryFile(dir=tmp) as out_f, tempfile.TemporaryFile(dir=tmp) as err_f:
-        LOADS.append(os.getloadavg()[0])
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out_f, stderr=err_f, stdin=subprocess.DEVNULL,
-                                cwd=ROOT, env=env, start_new_session=True)
-
-        def sample() -> None:
-            while not done.is_set():
-                peak[0] = max(peak[0], _tree_rss(proc.pid))
-                done.wait(0.05)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        except BaseException:  # interrupted: stop the child and what it started, by group
-            done.set()
-            _stop_group(proc)
-            raise
-        wall = time.perf_counter() - t0
-        done.set()
-        sampler.join()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out_f.seek(0)
-        err_f.seek(0)
-        run = Run(cmd, wall, usage.ru_maxrss * 1024 / 1e6, peak[0] / 1e6, proc.returncode,
-                  out_f.read().decode(errors="replace"), err_f.read().decode(errors="replace"))
-    if check and run.returncode != 0:
-        raise SystemExit(f"failed ({run.returncode}): {' '.join(cmd)}\n{run.stderr[-2000:]}")
-    return run
-
-
-LOADS: list[float] = []
-"""1-minute load average as each measurement started: others' work shows up here."""
-
-
-def _stop_group(proc: subprocess.Popen) -> None:
-    """SIGTERM the child's process group (the CLI cleans up on it), then SIGKILL."""
-    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            try:
-                if os.waitpid(proc.pid, os.WNOHANG)[0]:
-                    proc.returncode = -sig
-                    return
-            except ChildProcessError:
-                return
-            time.sleep(0.05)
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
 # ---------------------------------------------------------------- the pieces
 
 def ab(*args: str) -> list[str]:
@@ -207,12 +96,12 @@ def ffmpeg() -> str:
 def floor_command(raw: Path, out: Path) -> tuple[list[str], str]:
     """The project's own encoder command, reading `raw` instead of its pipe."""
     try:
-        from audio_builder.encode import encode_command
+        from audio_builder.mp3.encode import encode_command
 
         cmd = [str(c) for c in encode_command(out, "96k")]
         if "pipe:0" in cmd:
             cmd[cmd.index("pipe:0")] = str(raw)
-            return cmd, "audio_builder.encode.encode_command"
+            return cmd, "audio_builder.mp3.encode.encode_command"
     except Exception as exc:  # noqa: BLE001 -- edited concurrently: fall back to a copy
         log(f"note: encode_command unavailable ({exc!r}); using a copy of its settings")
     return ([ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
@@ -292,7 +181,8 @@ def bench_session(s: Session, tmp: Path, repeat: int, clipdir: Path,
 
     # a. warm: everything cached. A run that adds anything to the cache was not warm
     # (e.g. the project changed its cache format mid-run): it is discarded and redone.
-    warm_runs, discarded = [], 0
+    warm_runs: list[Run] = []
+    discarded = 0
     while len(warm_runs) < repeat:
         before = _cache_state(cache)
         r = measure(ab("render", str(s.script), "--length", s.length, "-o",
@@ -399,115 +289,6 @@ def bench_check(tmp: Path, cached: Path | None, repeat: int) -> dict:
 
 
 # ---------------------------------------------------------------- report
-
-def verdict(ok: bool | None) -> str:
-    return "n/a" if ok is None else ("PASS" if ok else "FAIL")
-
-
-def targets(rows: dict[str, dict], check: dict) -> list[tuple[str, bool | None, str]]:
-    small, medium, large = rows["small"], rows["medium"], rows["large"]
-    out = []
-    out.append((f"warm {medium['session']} at least 3x faster than the baseline",
-                medium["speedup"] >= 3, f"{medium['speedup']}x"))
-    out.append((f"warm {large['session']} at least 10x faster than the baseline",
-                large["speedup"] >= 10, f"{large['speedup']}x"))
-    out.append((("(information) the highest speed-up possible with this encoder: "
-                "baseline / floor on all cores, as no render can be much faster than the "
-                "bare encode"), None,
-                ", ".join(f"{r['session']}: "
-                          f"{r['baseline']['wall_s'] / r['floor_all_cores']['wall_s']:.1f}x"
-                          for r in rows.values())))
-    ratios = {r["session"]: r["warm_over_floor"] for r in rows.values()}
-    out.append(("warm within 1.15x of the floor (every length)",
-                all(v <= 1.15 for v in ratios.values()),
-                ", ".join(f"{k}: {v}x" for k, v in ratios.items())))
-    ratios = {r["session"]: r["warm_over_floor_all_cores"] for r in rows.values()}
-    out.append(("stretch: warm within 1.15x of the floor on all cores (every length)",
-                all(v <= 1.15 for v in ratios.values()),
-                ", ".join(f"{k}: {v}x" for k, v in ratios.items())))
-    peaks = {r["session"]: r["warm"]["maxrss_mb"] for r in rows.values()}
-    out.append(("warm peak RSS under 150 MB (every length)",
-                all(v < 150 for v in peaks.values()),
-                ", ".join(f"{k}: {v:.0f} MB" for k, v in peaks.items())))
-    a, b = small["warm"]["maxrss_mb"], large["warm"]["maxrss_mb"]
-    spread = abs(b - a) / min(a, b)
-    out.append((f"warm peak RSS of {small['session']} and {large['session']} within 10%",
-                spread <= 0.10, f"{a:.0f} vs {b:.0f} MB ({spread:+.1%})".replace("+", "")))
-    if medium["script"] == large["script"]:  # same speech: shows what length alone does
-        c, e = medium["warm"]["maxrss_mb"], large["warm"]["maxrss_mb"]
-        out.append(((f"(information) warm peak RSS of {medium['session']} and "
-                    f"{large['session']}, same script"), None,
-                    f"{c:.0f} vs {e:.0f} MB ({abs(e - c) / min(c, e):.1%})"))
-    out.append((f"cold {medium['session']} render under 35 s",
-                medium["cold"]["wall_s"] < 35, f"{medium['cold']['wall_s']:.1f} s"))
-    worst = max(v["wall_s"] for v in check.values())
-    out.append(("`check scripts/deep-psoas-release.yaml` under 0.5 s", worst < 0.5,
-                ", ".join(f"{k.replace('_', ' ')}: {v['wall_s']:.2f} s"
-                          for k, v in check.items())))
-    return out
-
-
-def table(rows: list[dict]) -> str:
-    head = ("| session | script | audio | warm s | cold s | baseline s | baseline mix+enc s "
-            "| floor s | floor all cores s | speed-up (baseline/warm) | warm/floor "
-            "| warm/floor all cores | RSS warm MB | RSS cold MB "
-            "| RSS baseline MB | RSS floor MB |")
-    lines = [head, "|" + "---|" * (head.count("|") - 1)]
-    for r in rows:
-        lines.append(
-            f"| {r['session']} | {Path(r['script']).name} --length {r['length']} "
-            f"| {r['length_s'] / 60:.1f} min | {r['warm']['wall_s']:.2f} "
-            f"| {r['cold']['wall_s']:.2f} | {r['baseline']['wall_s']:.2f} "
-            f"| {r['baseline']['mix_encode_s']:.2f} | {r['floor']['wall_s']:.2f} "
-            f"| {r['floor_all_cores']['wall_s']:.2f} "
-            f"| {r['speedup']:.1f}x | {r['warm_over_floor']:.2f}x "
-            f"| {r['warm_over_floor_all_cores']:.2f}x "
-            f"| {r['warm']['maxrss_mb']:.0f} | {r['cold']['maxrss_mb']:.0f} "
-            f"| {r['baseline']['maxrss_mb']:.0f} | {r['floor']['maxrss_mb']:.0f} |")
-    return "\n".join(lines)
-
-
-def tree_table(rows: list[dict]) -> str:
-    lines = ["| session | warm | cold | baseline | floor |", "|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['session']} | " + " | ".join(
-            f"{r[k]['tree_peak_mb']:.0f}" for k in ("warm", "cold", "baseline", "floor")) + " |")
-    return "\n".join(lines)
-
-
-def report(result: dict) -> str:
-    rows = result["sessions"]
-    by_role = {r["role"]: r for r in rows}
-    medium = by_role["medium"]
-    t = targets(by_role, result["check"])
-    result["targets"] = [{"target": n, "pass": ok, "measured": m} for n, ok, m in t
-                         if ok is not None]
-    out = [table(rows), ""]
-    if result["code_changed"]:
-        out += [("**Warning: the project's code (audio_builder/ or the baseline) changed while "
-                "this ran, so these rows may mix two versions; run again.**"), ""]
-    if result["quick"]:
-        out += [("*Quick run: shorter sessions than the targets name (the 45- and 180-minute "
-                "targets are checked on the medium and large rows), so the verdicts below "
-                "are indicative only.*"), ""]
-    out += ["Targets:", ""]
-    out += [f"- {verdict(ok) + ': ' if ok is not None else ''}{name} — {m}" for name, ok, m in t]
-    syn = medium["synthesized"]
-    out += ["",
-            f"Cold synthesis speed ({medium['session']}): {syn['unique_speech_s']:.0f} s of "
-            f"speech ({syn['unique_texts']} distinct texts) in {medium['cold']['wall_s']:.1f} s "
-            f"= {medium['cold_synth_speed']}x real time for the whole cold render"
-            + (f"; {medium['cold_synth_speed_excl_warm']}x counting only the time over the "
-               f"warm render ({medium['cold']['wall_s'] - medium['warm']['wall_s']:.1f} s)"
-               if medium["cold_synth_speed_excl_warm"] else "") + ".",
-            "",
-            ("Peak RSS of the whole process tree (MB, summed over the processes alive at once, "
-            "sampled every 50 ms; the columns above are the largest single process):"),
-            "",
-            tree_table(rows)]
-    return "\n".join(out)
-
-
 def machine() -> dict:
     def field_of(path: str, name: str) -> str:
         try:

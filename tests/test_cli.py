@@ -139,6 +139,18 @@ def test_check_reports_unreachable_named_length_without_speech(tmp_path):
     assert not (tmp_path / "empty").exists()  # nothing was spoken
 
 
+@pytest.mark.parametrize("command", ["check", "plan", "render"])
+def test_a_named_length_too_short_is_one_message_with_its_line(tmp_path, command):
+    script = write_script(tmp_path, "title: T\nlengths:\n  short: 10s\nposes:\n  - name: A\n"
+                                    "    hold: 30s..1m\n    cues: [\"Rest here.\"]\n")
+    args = [] if command == "check" else ["--length", "short"]
+    result = invoke(command, script, *args, "--cache-dir", tmp_path / "empty")
+    assert result.exit_code == 1
+    assert result.output == (f"error: {script}:3: length 'short': this script cannot last 10s: "
+                             "its pauses, chimes and shortest holds alone last 38s\n")
+    assert not (tmp_path / "empty").exists()  # found before anything was spoken
+
+
 def test_check_is_exact_when_speech_is_cached(tmp_path):
     script = write_script(tmp_path, "title: T\nlengths:\n  long: 3m\nposes:\n  - name: A\n"
                                     "    hold: 30s..1m\n    cues: [\"Rest here.\"]\n")
@@ -180,7 +192,7 @@ def test_float_wav_chime_is_read_as_sound(tmp_path):
     import numpy as np
     from scipy.io import wavfile
 
-    from audio_builder.sounds import load_sound
+    from audio_builder.sound.named import load_sound
 
     (tmp_path / "sounds").mkdir()
     t = np.arange(44100) / 44100
@@ -194,7 +206,7 @@ def test_float_wav_chime_is_read_as_sound(tmp_path):
 def test_broken_piper_voice_is_one_line(tmp_path, tiny):
     import shutil
 
-    from audio_builder.engines.piper_engine import bundled_model
+    from audio_builder.speech.engines.piper_engine import bundled_model
 
     (tmp_path / "junk.onnx").write_bytes(b"not a model" * 100)
     shutil.copy(f"{bundled_model()}.json", tmp_path / "junk.onnx.json")

@@ -5,7 +5,7 @@ import pytest
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 from audio_builder import RATE
-from audio_builder.clips import LIMITER_MS, limit, running_min
+from audio_builder.sound.clips import LIMITER_MS, limit, running_min
 
 
 @pytest.mark.parametrize("width", [1, 2, 3, 8, 881, 5000])
@@ -50,7 +50,7 @@ def test_limiter_gain_is_smooth_and_matches_scipy():
 def test_limiting_only_around_peaks_changes_nothing():
     """Gain computed only near the samples over the ceiling equals gain computed over
     the whole clip: it is exactly 1 farther away."""
-    from audio_builder.clips import _limit_span
+    from audio_builder.sound.clips import _limit_span
 
     rng = np.random.default_rng(3)
     x = (rng.standard_normal(10 * RATE) * 0.1).astype(np.float32)
@@ -63,8 +63,8 @@ def test_limiting_only_around_peaks_changes_nothing():
 def test_a_clip_keeps_what_measuring_its_samples_gives(amplitude, spike, monkeypatch):
     """Loudness and blocks kept with a clip are those of its stored samples, whether the
     gain alone made them (quiet clips, measured once) or the limiter changed them."""
-    from audio_builder.clips import REF_LUFS, make_clip
-    from audio_builder.loudness import measure
+    from audio_builder.sound.clips import REF_LUFS, make_clip
+    from audio_builder.sound.loudness import measure
 
     rng = np.random.default_rng(1)
     n = 22050 * 5
@@ -73,7 +73,7 @@ def test_a_clip_keeps_what_measuring_its_samples_gives(amplitude, spike, monkeyp
     if spike:
         x[70000] = amplitude * 40  # one spike that only the limiter can hold
     measured = []
-    monkeypatch.setattr("audio_builder.clips.measure",
+    monkeypatch.setattr("audio_builder.sound.clips.measure",
                         lambda s: measured.append(1) or measure(s))
     clip = make_clip(x.astype(np.float32), 22050)
     assert len(measured) == (2 if spike else 1)  # again only when the limiter worked

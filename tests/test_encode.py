@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 from mutagen.mp3 import MP3
 
 from audio_builder import RATE
-from audio_builder.cache import Cache
-from audio_builder.cuts import GUARD, MIN_PART, cut_points, silent_gaps
-from audio_builder.encode import decode, encode
 from audio_builder.ffmpeg import ffmpeg_exe
-from audio_builder.infotag import FRAME, crc16, crc16_combine, read_tag
-from audio_builder.mix import blocks, sounding_spans
-from audio_builder.render import leveled, plan_length, prepare, speak
+from audio_builder.mp3.cuts import GUARD, MIN_PART, cut_points, silent_gaps
+from audio_builder.mp3.encode import decode, encode
+from audio_builder.mp3.infotag import FRAME, crc16, crc16_combine, read_tag
+from audio_builder.pipeline.render import leveled, plan_length, prepare, speak
+from audio_builder.sound.mix import blocks, sounding_spans
+from audio_builder.speech.cache import Cache
 
 
 def test_crc16_is_crc16_arc():
@@ -81,7 +81,7 @@ def mix(speech_cache, tmp_path_factory):
 @pytest.fixture
 def short_parts(monkeypatch):
     """Parts as short as 5 s, so the 40 s tiny session can be cut in three."""
-    monkeypatch.setattr("audio_builder.cuts.MIN_PART", 5 * RATE)
+    monkeypatch.setattr("audio_builder.mp3.cuts.MIN_PART", 5 * RATE)
 
 
 def test_mix_is_exactly_the_plan(mix):

@@ -16,20 +16,11 @@ from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 
 from audio_builder import RATE
-from audio_builder.durations import format_duration, ms_to_samples
 from audio_builder.errors import LengthError
-from audio_builder.model import Cue, Hold, HoldRange, Pause, Pose, Script, Text
-from audio_builder.plan import (
-    HoldSlot,
-    Silence,
-    Speech,
-    drop_order,
-    length_bounds,
-    make_plan,
-    outline,
-    reachable,
-    texts_to_speak,
-)
+from audio_builder.plan import drop_order, length_bounds, make_plan, reachable, texts_to_speak
+from audio_builder.plan.outline import HoldSlot, Silence, Speech, outline
+from audio_builder.script.durations import format_duration, ms_to_samples
+from audio_builder.script.model import Cue, Hold, HoldRange, Pause, Pose, Script, Text
 
 SETTINGS = settings(max_examples=200, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

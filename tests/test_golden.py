@@ -11,9 +11,9 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT
 
 from audio_builder.cli import main
-from conftest import ROOT
 
 GOLDEN = ROOT / "tests" / "golden"
 CASES = [(script, length) for script in ("deep-psoas-release", "evening-wind-down")

@@ -13,17 +13,17 @@ import numpy as np
 import pyloudnorm
 import pytest
 from click.testing import CliRunner
+from conftest import DATA, write_script
+from gtts_standin import StandIn
 
 from audio_builder import RATE
 from audio_builder.cli import main
-from audio_builder.encode import decode
-from audio_builder.engines import EngineOptions, gtts_engine
-from audio_builder.engines.piper_engine import PiperEngine
 from audio_builder.ffmpeg import ffmpeg_exe
-from audio_builder.loader import load_script
+from audio_builder.mp3.encode import decode
 from audio_builder.plan import texts_to_speak
-from conftest import DATA, write_script
-from gtts_standin import StandIn
+from audio_builder.script.loader import load_script
+from audio_builder.speech.engines import EngineOptions, gtts_engine
+from audio_builder.speech.engines.piper_engine import PiperEngine
 
 TINY = DATA / "tiny.yaml"
 N_TEXTS = len(texts_to_speak(load_script(TINY)))
@@ -140,8 +140,8 @@ def test_no_network_and_nothing_cached(standin, tmp_path, monkeypatch):
     monkeypatch.setenv(gtts_engine.URL_ENV, "http://127.0.0.1:9")  # nothing listens there
     result = render("-o", tmp_path / "g.mp3")
     assert result.exit_code == 1
-    assert result.output == (f"error: {TINY}: gTTS failed after {gtts_engine.ATTEMPTS} tries: could not "
-                             "connect to Google Translate (is there a network?); 0 of "
+    assert result.output == (f"error: {TINY}: gTTS failed after {gtts_engine.ATTEMPTS} tries: "
+                             "could not connect to Google Translate (is there a network?); 0 of "
                              f"{N_TEXTS} segments are cached, run again to resume\n")
 
 

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT, write_script
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audio_builder.cli import main
 from audio_builder.errors import AudioBuilderError
-from audio_builder.loader import load_script
-from audio_builder.markers import MarkerError, parse_cue
-from conftest import ROOT, write_script
+from audio_builder.script.loader import load_script
+from audio_builder.script.markers import MarkerError, parse_cue
 
 FUZZ = settings(max_examples=300, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])

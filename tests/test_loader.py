@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from audio_builder.errors import ScriptError
-from audio_builder.loader import load_script
-from audio_builder.model import Chime, Cue, HoldRange, Pause, Script, Text, VoiceSpec
+from audio_builder.script.loader import load_script
+from audio_builder.script.model import Chime, Cue, HoldRange, Pause, Script, Text, VoiceSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,9 +12,9 @@ import math
 
 import pytest
 
-from audio_builder.durations import parse_ms
-from audio_builder.markers import MarkerError, parse_cue
-from audio_builder.model import Chime, Hold, Pause, Text
+from audio_builder.script.durations import parse_ms
+from audio_builder.script.markers import MarkerError, parse_cue
+from audio_builder.script.model import Chime, Hold, Pause, Text
 
 BREATH_MS = 5000
 EXAMPLES = "(write e.g. 500ms, 3s, 1.5s, 2m, 1m30s)"

@@ -8,8 +8,8 @@ import pytest
 
 from audio_builder import RATE
 from audio_builder.errors import LengthError
-from audio_builder.loader import load_script
 from audio_builder.plan import length_bounds, make_plan, plan_dict, reachable, texts_to_speak
+from audio_builder.script.loader import load_script
 
 S = RATE  # one second in samples
 

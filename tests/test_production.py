@@ -12,14 +12,14 @@ from pathlib import Path
 import numpy as np
 import pyloudnorm
 import pytest
-from scipy.signal import resample_poly
 from click.testing import CliRunner
+from conftest import ROOT, write_script
+from scipy.signal import resample_poly
 
 from audio_builder import RATE
 from audio_builder.cli import main
-from audio_builder.encode import decode
 from audio_builder.ffmpeg import ffmpeg_exe
-from conftest import ROOT, write_script
+from audio_builder.mp3.encode import decode
 
 SESSION = ROOT / "scripts" / "evening-wind-down.yaml"
 

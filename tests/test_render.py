@@ -13,8 +13,8 @@ from conftest import write_script
 
 from audio_builder import RATE
 from audio_builder.cli import main
-from audio_builder.encode import decode
-from audio_builder.tags import read_chapters
+from audio_builder.mp3.encode import decode
+from audio_builder.mp3.tags import read_chapters
 
 
 def run(*args: str):

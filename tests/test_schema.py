@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from audio_builder.errors import ScriptError
-from audio_builder.loader import load_script
+from audio_builder.script.loader import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = ROOT / "audio_builder" / "schema" / "pose-script.schema.json"

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..plan import Event, Plan
 from .clips import MAX_GAIN_DB, ClipInfo, limit
 from .loudness import gated
-from .plan import Event, Plan
 
 TARGET_LUFS = -19.0
 """Integrated loudness of a mono file (as −16 LUFS stereo is heard on headphones)."""

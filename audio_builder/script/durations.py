@@ -9,7 +9,7 @@ import math
 import re
 from decimal import Decimal, InvalidOperation
 
-from . import RATE
+from .. import RATE
 
 _PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|h|m|s)\s*")
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")

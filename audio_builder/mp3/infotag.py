@@ -12,7 +12,7 @@ import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import ExportError
+from ..errors import ExportError
 
 FRAME = 1152
 """Samples in one MPEG-1 Layer III frame."""
@@ -162,7 +162,7 @@ def join(first: Path, rest: list[Path], spans: list[int]) -> InfoTag:
     `spans[i]` is the number of samples part i must fill, every part but the last: its
     frames times FRAME. The decoder then puts each later part exactly where it began on
     the timeline. The samples a part did not fill (its padding, the next part's encoder
-    delay) fall in the silence the cut was chosen in (see cuts.py).
+    delay) fall in the silence the cut was chosen in (see mp3/cuts.py).
     """
     tags = [read_tag(p) for p in (first, *rest)]
     for tag, span in zip(tags[:-1], spans):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import RATE
-from .plan import Plan
+from .. import RATE
+from ..plan import Plan
 
 
 def _stamp(samples: int) -> str:

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import RATE
-from .cores import from_env
-from .errors import ExportError
-from .ffmpeg import OWN_GROUP, decode_file, ffmpeg_exe
+from .. import RATE
+from ..cores import from_env
+from ..errors import ExportError
+from ..ffmpeg import OWN_GROUP, decode_file, ffmpeg_exe
 from .infotag import FRAME, InfoTag, join, sign
 
 CODEC_LOSS_DB = {"64k": 0.44, "96k": 0.45, "128k": 0.45, "160k": 0.45, "192k": 0.27}
@@ -108,7 +108,7 @@ class _Encoder:
     def __init__(self, path: Path, bitrate: str) -> None:
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(encode_command(path, bitrate), stdin=subprocess.PIPE,
-                                     stderr=self.log, **OWN_GROUP)
+                                     stderr=self.log, process_group=OWN_GROUP)
 
     def messages(self) -> str:
         self.log.seek(0)
@@ -172,7 +172,7 @@ def _feed(sources: list[Iterable[np.ndarray]], encoders: list[_Encoder],
                         selector.unregister(key.fd)
                         state[2].proc.stdin.close()
                         continue
-                    state[1] = memoryview(np.ascontiguousarray(chunk, "<f4")).cast("B")
+                    state[1] = np.ascontiguousarray(chunk, "<f4").data.cast("B")
                     if progress:
                         progress(len(chunk))
                 try:

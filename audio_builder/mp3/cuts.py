@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from . import RATE
+from .. import RATE
 from .infotag import FRAME
 
 GUARD = 2 * FRAME

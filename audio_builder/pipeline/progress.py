@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import click
 
@@ -17,6 +18,7 @@ def stage(label: str, total: int, enabled: bool | None = None) -> Iterator[Calla
     if not enabled or total <= 0:
         yield lambda n: None
         return
+    bar: Any  # click's ProgressBar[int], not exported by click
     with click.progressbar(length=total, label=label.ljust(10), file=sys.stderr,
                            show_eta=True, width=30) as bar:
         yield bar.update

@@ -13,7 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..errors import SynthesisError
+from ...errors import SynthesisError
 
 
 @dataclass(frozen=True)

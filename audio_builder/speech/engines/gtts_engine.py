@@ -19,7 +19,7 @@ from importlib import metadata
 
 import numpy as np
 
-from ..errors import SynthesisError
+from ...errors import SynthesisError
 from . import EngineOptions, Spoken, register
 
 SLOW_BELOW = 0.8

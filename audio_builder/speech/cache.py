@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .clips import SHAPING, Clip
+from ..sound.clips import SHAPING, Clip
 
 FORMAT = "clip-v3 " + json.dumps(SHAPING)
-"""The entry layout and every setting of the shaping in clips.py: a change to either
+"""The entry layout and every setting of the shaping in sound/clips.py: a change to either
 makes new keys, so old entries are never reused."""
 ENV = "AUDIO_BUILDER_CACHE_DIR"
 

@@ -10,19 +10,18 @@ from pathlib import Path
 
 import numpy as np
 
-from . import RATE
-from .errors import ScriptError, Where
-from .ffmpeg import decode_file
+from .. import RATE
+from ..errors import ScriptError, Where
+from ..ffmpeg import decode_file
 
 EXTENSIONS = (".wav", ".mp3", ".ogg", ".flac")
 
 
 def _project_sounds() -> Path:
-    """The project's sounds/: shipped inside the package by a wheel (pyproject.toml maps
-    it there), or read where it is in a checkout (an editable install)."""
-    package = Path(__file__).resolve().parent
-    shipped = package / "shipped_sounds"
-    return shipped if shipped.is_dir() else package.parent / "sounds"
+    """The project's sounds/, through audio_builder/shipped_sounds: in a checkout a link
+    to the top-level sounds/ (resolved, so messages name the real folder), in an
+    installed wheel the folder itself."""
+    return (Path(__file__).resolve().parent.parent / "shipped_sounds").resolve()
 
 
 PROJECT_SOUNDS = _project_sounds()

@@ -12,7 +12,7 @@ from math import gcd
 
 import numpy as np
 
-from . import RATE
+from .. import RATE
 from .loudness import SILENT_BLOCK, gated, measure
 
 FADE_IN_MS = 8
@@ -87,8 +87,7 @@ def fade_edges(samples: np.ndarray, fade_in_ms: int = FADE_IN_MS,
                fade_out_ms: int = FADE_OUT_MS) -> np.ndarray:
     """Raised-cosine fades so no edge clicks (pydub issue #423); ends at exactly 0."""
     out = samples.astype(np.float32, copy=True)
-    for n, sl, rev in ((RATE * fade_in_ms // 1000, slice(None), False),
-                       (RATE * fade_out_ms // 1000, slice(None), True)):
+    for n, rev in ((RATE * fade_in_ms // 1000, False), (RATE * fade_out_ms // 1000, True)):
         n = min(n, len(out) // 2)
         if n <= 0:
             continue

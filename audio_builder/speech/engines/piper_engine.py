@@ -14,8 +14,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ..cores import from_env, usable_cores
-from ..errors import SynthesisError
+from ...cores import from_env, usable_cores
+from ...errors import SynthesisError
 from . import EngineOptions, Spoken, register
 
 BUNDLED = "joe"
@@ -62,7 +62,7 @@ class PiperEngine:
     def check(self) -> None:
         model = self.model
         v = self.options.voice
-        if v not in (None, BUNDLED, "en_US-joe-medium") and not v.endswith(".onnx"):
+        if v is not None and v not in (BUNDLED, "en_US-joe-medium") and not v.endswith(".onnx"):
             raise SynthesisError(f"unknown Piper voice '{v}': use '{BUNDLED}' (bundled) "
                                  "or the path of a .onnx voice file")
         if not model.is_file():

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from . import RATE
+from .. import RATE
 
 SILENT_LUFS = -70.0
 ABSOLUTE_GATE = -70.0

@@ -7,31 +7,31 @@ before the first word is spoken.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from . import RATE
-from .cache import Cache, clip_key
-from .clips import Clip, ClipInfo, make_clip
-from .durations import format_duration, ms_to_samples, parse_ms
-from .cuts import cut_points
-from .encode import CODEC_LOSS_DB, atomic_output, encode, encoders
-from .engines import Engine, EngineOptions, make_engine
-from .errors import LengthError, ScriptError, SynthesisError, Where
-from .loader import image_type, load_script
-from .mix import Key, Levels, at_gain, blocks, session_gains, sounding_spans
-from .model import Script
-from .plan import Plan, make_plan, reachable, texts_to_speak, unreachable
+from .. import RATE
+from ..errors import LengthError, ScriptError, SynthesisError, Where
+from ..mp3.cuts import cut_points
+from ..mp3.encode import CODEC_LOSS_DB, atomic_output, encode, encoders
+from ..mp3.tags import ChapterMark, Tags, write_tags
+from ..plan import Plan, make_plan, reachable, texts_to_speak, unreachable
+from ..script.durations import format_duration, ms_to_samples, parse_ms
+from ..script.loader import image_type, load_script
+from ..script.model import Script
+from ..sound.clips import Clip, ClipInfo, make_clip
+from ..sound.mix import Key, Levels, at_gain, blocks, session_gains, sounding_spans
+from ..sound.named import load_sound
+from ..speech.cache import Cache, clip_key
+from ..speech.engines import Engine, EngineOptions, make_engine
+from ..speech.synth import SpeechStore, synthesize
 from .progress import stage
-from .sounds import load_sound
-from .synth import SpeechStore, synthesize
-from .tags import ChapterMark, Tags, write_tags
 from .transcript import webvtt
 
 LEVELS = Levels()
@@ -112,7 +112,10 @@ def engine_for(script: Script, choice: VoiceChoice) -> Engine:
     return engine
 
 
-def prepare(path: Path, choice: VoiceChoice = VoiceChoice(),
+DEFAULT_VOICE = VoiceChoice()
+
+
+def prepare(path: Path, choice: VoiceChoice = DEFAULT_VOICE,
             lengths: tuple[str, ...] = ("full",)) -> Prepared:
     """Load and check everything that needs no speech: script, voice, sounds, lengths."""
     script = load_script(path)
@@ -142,7 +145,7 @@ def _check_session_limit(script: Script, chimes: dict[str, np.ndarray],
     longest = ranges[-1].longest
     for choice in chosen:  # too short even if nothing were said: fail before speaking
         if choice.target is not None and choice.target < ranges[0].shortest:
-            raise LengthError(_too_short(choice.target, ranges[0].shortest), Where(script.path))
+            raise length_error(script, choice.name, _too_short(choice.target, ranges[0].shortest))
     if longest > limit:
         raise ScriptError(f"the full session would last more than {MAX_SESSION_S // 3600}h "
                           f"(its pauses and longest holds alone last "
@@ -163,11 +166,16 @@ def plan_length(prep: Prepared, speech: SpeechStore, choice: LengthChoice) -> Pl
     try:
         return make_plan(prep.script, speech.lengths(), chimes, choice.target, choice.name)
     except LengthError as exc:
-        named = prep.script.lengths.get(choice.name)
-        if named is None:
-            raise
-        raise LengthError(f"length '{choice.name}': {exc.message}",
-                          Where(prep.script.path, named.line)) from None
+        raise length_error(prep.script, choice.name, exc.message) from None
+
+
+def length_error(script: Script, name: str, message: str) -> LengthError:
+    """The error for a length the script cannot take; a named length is given with the
+    line where the script names it, whichever command found it."""
+    named = script.lengths.get(name)
+    if named is None:
+        return LengthError(message, Where(script.path))
+    return LengthError(f"length '{name}': {message}", Where(script.path, named.line))
 
 
 def tags_for(script: Script, plan: Plan) -> Tags:
@@ -262,4 +270,4 @@ def check_named_lengths(prep: Prepared, cache: Cache) -> None:
             message = _too_short(target, ranges[0].shortest)
         else:
             continue
-        raise LengthError(f"length '{name}': {message}", Where(prep.script.path, named.line))
+        raise length_error(prep.script, name, message)

@@ -12,10 +12,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..errors import SynthesisError
+from ..sound.clips import Clip, ClipInfo, make_clip
 from .cache import Cache, clip_key
-from .clips import Clip, ClipInfo, make_clip
 from .engines import Engine
-from .errors import SynthesisError
 
 Progress = Callable[[int], None]
 log = logging.getLogger(__name__)

@@ -163,7 +163,7 @@ def _main(argv: Sequence[str]) -> int:
     if len(argv) > 1 or (argv and argv[0] in {"-h", "--help"}):
         print("usage: python -m audio_builder.chimes [FOLDER]", file=sys.stderr)
         return 0 if argv and argv[0] in {"-h", "--help"} else 2
-    folder = Path(argv[0]) if argv else Path(__file__).resolve().parent.parent / "sounds"
+    folder = Path(argv[0]) if argv else Path(__file__).resolve().parents[2] / "sounds"
     for path in write_sounds(folder):
         print(path)
     return 0

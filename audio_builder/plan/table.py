@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from . import RATE
-from .durations import clock
-from .plan import Plan
+from .. import RATE
+from ..script.durations import clock
+from .timeline import Plan
 
 
 def _clock(samples: int) -> str:

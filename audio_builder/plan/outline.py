@@ -1,0 +1,173 @@
+"""The outline: what a session says and plays, in order, before anything is timed.
+
+Sections (Welcome, each pose, Closing) of items: speech, fixed silence, chimes and the
+slots where holds go. Pure: no audio, no durations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import ScriptError, Where
+from ..script.durations import ms_to_samples
+from ..script.model import Chime, Cue, Hold, Pause, Pose, Script, Text
+
+CUE_GAP_MS = 1200
+"""Silence between two cues, and between speech and a following chime."""
+SIDE_NAMES = {"right": "left", "left": "right"}
+
+
+@dataclass(frozen=True)
+class Speech:
+    text: str
+
+
+@dataclass(frozen=True)
+class Silence:
+    samples: int
+
+
+@dataclass(frozen=True)
+class HoldSlot:
+    pose: int
+    """Index of the pose in the script whose hold goes here."""
+
+
+@dataclass(frozen=True)
+class Ring:
+    sound: str
+
+
+Item = Speech | Silence | HoldSlot | Ring
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    items: tuple[Item, ...]
+    pose: int | None = None
+    """Index of the pose, None for Welcome and Closing."""
+
+
+def expand_text(text: str, side: str | None) -> str:
+    """Fill {side} and {other_side} for one side of a two-sided pose."""
+    if side is None:
+        return text
+    return text.replace("{other_side}", SIDE_NAMES[side]).replace("{side}", side)
+
+
+class _Builder:
+    """Appends items, putting the cue gap where two sounds would otherwise touch."""
+
+    def __init__(self, default_chime: str | None) -> None:
+        self.items: list[Item] = []
+        self.default_chime = default_chime
+        self.new_cue = False
+
+    def _gap_before_sound(self) -> None:
+        if self.items and self.new_cue and _touches(self.items[-1], Ring("")):
+            self.items.append(Silence(ms_to_samples(CUE_GAP_MS)))
+
+    def cue(self, cue: Cue, side: str | None, pose: int | None) -> bool:
+        """Append one cue; returns True if it placed the pose's hold."""
+        self.new_cue = True
+        placed = False
+        for tok in cue.tokens:
+            if isinstance(tok, Text):
+                self._gap_before_sound()
+                self.items.append(Speech(expand_text(tok.text, side)))
+            elif isinstance(tok, Pause):
+                self.items.append(Silence(ms_to_samples(tok.ms)))
+            elif isinstance(tok, Hold):
+                assert pose is not None  # the loader refuses [hold] outside poses
+                self.items.append(HoldSlot(pose))
+                placed = True
+            elif isinstance(tok, Chime):
+                sound = tok.sound or self.default_chime
+                if sound:
+                    self._gap_before_sound()
+                    self.items.append(Ring(sound))
+            self.new_cue = False
+        return placed
+
+
+def _touches(before: Item, after: Item) -> bool:
+    """Whether a cue gap belongs between two items: after words, before a sound."""
+    return isinstance(before, Speech) and isinstance(after, Speech | Ring)
+
+
+def _pose_items(script: Script, index: int, pose: Pose) -> tuple[Item, ...]:
+    b = _Builder(script.chime)
+    sides: tuple[str | None, ...] = pose.sides or (None,)
+    for n, side in enumerate(sides):
+        if n and pose.switch:
+            b.cue(pose.switch, side, index)
+        placed = False
+        for cue in pose.cues:
+            placed |= b.cue(cue, side, index)
+        if pose.hold and not placed:
+            b.items.append(HoldSlot(index))
+    return tuple(b.items)
+
+
+def outline(script: Script) -> list[Section]:
+    """The session as sections of untimed items, before any pose is left out."""
+    sections: list[Section] = []
+    welcome = _frame_items(script, script.intro)
+    if welcome:
+        sections.append(Section("Welcome", welcome))
+    for i, pose in enumerate(script.poses):
+        items = _pose_items(script, i, pose)
+        if not items:
+            raise ScriptError(f"pose '{pose.name}' has nothing to say, play or hold",
+                              Where(script.path, pose.line))
+        sections.append(Section(pose.name, items, i))
+    closing = _frame_items(script, script.outro)
+    if closing:
+        sections.append(Section("Closing", closing))
+    if not any(isinstance(i, Speech) for s in sections for i in s.items):
+        raise ScriptError("the script has nothing to say: every cue is only markers or "
+                          "punctuation", Where(script.path))
+    return sections
+
+
+def _frame_items(script: Script, cues: tuple[Cue, ...]) -> tuple[Item, ...]:
+    """Items of the intro or outro (empty if there is nothing in them to hear)."""
+    b = _Builder(script.chime)
+    for cue in cues:
+        b.cue(cue, None, None)
+    return tuple(b.items)
+
+
+def texts_to_speak(script: Script) -> list[str]:
+    """Every distinct text the session can speak, in order of first use."""
+    seen: dict[str, None] = {}
+    for section in outline(script):
+        for item in section.items:
+            if isinstance(item, Speech):
+                seen.setdefault(item.text, None)
+    return list(seen)
+
+
+def with_chimes(script: Script, sections: list[Section]) -> list[Section]:
+    """Open the session with a chime, ring one at each new pose, close with one; and keep
+    a cue gap wherever one section's last word would touch the next section's sound."""
+    out: list[Section] = []
+    for n, sec in enumerate(sections):
+        items = list(sec.items)
+        if sec.pose is not None:
+            sound = script.poses[sec.pose].chime  # the script's chime unless the pose names one
+        else:
+            sound = script.chime if n == 0 else None  # the Welcome opens the session
+        if sound:
+            items.insert(0, Ring(sound))
+        if n == len(sections) - 1 and script.chime:
+            if _touches(items[-1], Ring(script.chime)):
+                items.append(Silence(ms_to_samples(CUE_GAP_MS)))
+            items.append(Ring(script.chime))
+        if out and _touches(out[-1].items[-1], items[0]):
+            prev = out[-1]
+            out[-1] = Section(prev.title, prev.items + (Silence(ms_to_samples(CUE_GAP_MS)),),
+                              prev.pose)
+        out.append(Section(sec.title, tuple(items), sec.pose))
+    return out

@@ -1,0 +1,130 @@
+"""The plan: a pure function from a script and measured durations to a timeline.
+
+No audio here. The outline (outline.py) is fitted to the chosen length (fit.py), then
+every item is placed in integer samples, and chapters are marked.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from .. import RATE
+from ..script.model import Script
+from .fit import choose_sections, fit_holds
+from .outline import HoldSlot, Silence, Speech, outline, with_chimes
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    """speech, silence or chime."""
+    start: int
+    length: int
+    text: str | None = None
+    pose: str | None = None
+    sound: str | None = None
+
+
+@dataclass(frozen=True)
+class Chapter:
+    title: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    title: str
+    length_name: str
+    total: int
+    """Samples at RATE."""
+    events: tuple[Event, ...]
+    chapters: tuple[Chapter, ...]
+    dropped: tuple[str, ...] = ()
+    holds: dict[str, int] = field(default_factory=dict)
+    """Pose name -> hold per side, in samples."""
+
+    def to_json(self) -> str:
+        return json.dumps(plan_dict(self), ensure_ascii=False, indent=1)
+
+
+def _s(samples: int) -> float:
+    return round(samples / RATE, 3)
+
+
+def plan_dict(plan: Plan) -> dict:
+    """The `plan --json` object of SPEC.md."""
+    events = []
+    for e in plan.events:
+        d: dict = {"kind": e.kind, "start_s": _s(e.start), "duration_s": _s(e.length)}
+        if e.text is not None:
+            d["text"] = e.text
+        if e.pose is not None:
+            d["pose"] = e.pose
+        if e.sound is not None:
+            d["sound"] = e.sound
+        events.append(d)
+    return {
+        "title": plan.title,
+        "length_s": _s(plan.total),
+        "chapters": [{"title": c.title, "start_s": _s(c.start), "end_s": _s(c.end)}
+                     for c in plan.chapters],
+        "events": events,
+        "dropped": list(plan.dropped),
+    }
+
+
+def make_plan(script: Script, speech: dict[str, int], chimes: dict[str, int],
+              target: int | None = None, length_name: str = "full") -> Plan:
+    """The timeline for a chosen length (None: full, every hold at its upper bound).
+
+    speech: samples of each text (as returned by texts_to_speak); chimes: samples of
+    each sound. Raises LengthError when the target cannot be reached.
+    """
+    sections = outline(script)
+    everything = sections
+    if target is not None:
+        sections = choose_sections(script, sections, target, speech, chimes)
+    sections = with_chimes(script, sections)
+    holds, remainder = fit_holds(script, sections, target, speech, chimes)
+    events: list[Event] = []
+    chapters: list[Chapter] = []
+    t = 0
+
+    def add(kind: str, length: int, **kw: str | None) -> None:
+        nonlocal t
+        if length <= 0:
+            return
+        if kind == "silence" and events and events[-1].kind == "silence":
+            last = events.pop()
+            events.append(Event("silence", last.start, last.length + length, pose=last.pose))
+        else:
+            events.append(Event(kind, t, length, **kw))
+        t += length
+
+    for n, sec in enumerate(sections):
+        start = t
+        pose = sec.title if sec.pose is not None else None
+        last = n == len(sections) - 1
+        gaps = [k for k, item in enumerate(sec.items) if isinstance(item, Silence)]
+        # what rounding leaves over (under 1 ms) joins the last fixed gap, else ends it all
+        spare_at = gaps[-1] if last and remainder and gaps else None
+        for k, item in enumerate(sec.items):
+            if k == spare_at:
+                add("silence", remainder, pose=pose)
+            if isinstance(item, Speech):
+                add("speech", speech[item.text], text=item.text, pose=pose)
+            elif isinstance(item, Silence):
+                add("silence", item.samples, pose=pose)
+            elif isinstance(item, HoldSlot):
+                add("silence", holds[item.pose], pose=pose)
+            else:
+                add("chime", chimes[item.sound], sound=item.sound, pose=pose)
+        if last and remainder and spare_at is None:
+            add("silence", remainder, pose=pose)
+        chapters.append(Chapter(sec.title, start, t))
+    kept = {s.pose for s in sections}
+    dropped = tuple(s.title for s in everything if s.pose not in kept)
+    return Plan(script.title, length_name, t, tuple(events), tuple(chapters), dropped,
+                {script.poses[p].name: h for p, h in holds.items()})
