@@ -64,9 +64,11 @@ length_option = click.option("--length", "lengths", multiple=True, default=("ful
                              help="full, a length named in the script, or a duration "
                                   "like 10m; repeat to make several versions in one run.")
 voice_options = [
-    click.option("--engine", type=click.Choice(["piper", "gtts"]),
+    click.option("--engine", type=click.Choice(["piper", "gtts", "kokoro"]),
                  help="Speech engine (default: the script's, else piper)."),
-    click.option("--voice", help="Engine voice: piper 'joe' (bundled) or a .onnx path."),
+    click.option("--voice", help="Engine voice: piper 'joe' (bundled) or a .onnx path; "
+                                 "kokoro heart, michael, emma, ... (alone, a Kokoro voice "
+                                 "name picks kokoro)."),
     click.option("--speed", type=click.FloatRange(0.5, 2.0), help="Speaking rate, 0.5..2.0."),
 ]
 
@@ -211,6 +213,11 @@ def voices() -> None:
             langs = languages()
             click.echo(f"  languages ({len(langs)}): {', '.join(sorted(langs))}")
             click.echo("  accents (voice name): com, co.uk, com.au, ca, co.in, ie, co.za, ...")
+        elif name == "kokoro":
+            from .speech.engines.kokoro_engine import VOICES
+
+            for short, v in VOICES.items():
+                click.echo(f"  voice '{short}': {v.lang}, {v.character} ({v.file})")
 
 
 @main.command()

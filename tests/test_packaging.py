@@ -31,3 +31,11 @@ def test_the_wheel_ships_the_sounds_and_the_schema(tmp_path):
             assert shipped in names
             assert z.read(shipped) == sound.read_bytes()
         assert "audio_builder/schema/pose-script.schema.json" in names
+        voices = ROOT / "audio_builder" / "speech" / "voices" / "kokoro"
+        for voice in sorted(voices.glob("*.bin")) + [voices / "LICENSE"]:
+            shipped = f"audio_builder/speech/voices/kokoro/{voice.name}"
+            assert shipped in names
+            assert z.read(shipped) == voice.read_bytes()
+        from audio_builder.speech.engines.kokoro_engine import VOICES
+
+        assert {f"{v.file}.bin" for v in VOICES.values()} <= {p.name for p in voices.iterdir()}

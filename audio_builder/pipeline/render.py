@@ -97,6 +97,10 @@ def resolve_length(script: Script, spec: str) -> LengthChoice:
 
 
 def engine_for(script: Script, choice: VoiceChoice) -> Engine:
+    from ..speech.engines.kokoro_engine import VOICES
+
+    if choice.engine is None and choice.voice is not None and choice.voice.lower() in VOICES:
+        choice = VoiceChoice("kokoro", choice.voice, choice.speed)  # --voice heart alone
     name = choice.engine or script.voice.engine
     voice = choice.voice if choice.voice is not None else (
         script.voice.name if name == script.voice.engine else None)

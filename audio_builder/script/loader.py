@@ -34,7 +34,7 @@ MAX_POSES = 200
 MAX_CUES = 100
 MAX_CUE_CHARS = 2000
 SIDES = ("right", "left")
-ENGINES = ("piper", "gtts")
+ENGINES = ("piper", "gtts", "kokoro")
 
 TOP_KEYS = (
     "title", "author", "description", "language", "voice", "breath", "chime",

@@ -83,4 +83,4 @@ def make_engine(name: str, options: EngineOptions) -> Engine:
 
 
 def _load_builtins() -> None:
-    from . import gtts_engine, piper_engine  # noqa: F401  (they register themselves)
+    from . import gtts_engine, kokoro_engine, piper_engine  # noqa: F401  (they register themselves)
