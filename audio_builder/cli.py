@@ -171,16 +171,19 @@ def plan(script: Path, lengths: tuple[str, ...], as_json: bool, engine: str | No
                 type=click.Path(dir_okay=False, path_type=Path))
 @with_voice_options
 @cache_option
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
 @handles_errors
 def check(scripts: tuple[Path, ...], engine: str | None, voice: str | None,
-          speed: float | None, cache_dir: Path | None) -> None:
+          speed: float | None, cache_dir: Path | None, strict: bool) -> None:
     """Validate SCRIPTS without synthesizing any speech.
 
     Named lengths are checked exactly when the script's speech is cached, else against
-    the script's pauses, chimes and shortest holds.
+    the script's pauses, chimes and shortest holds. Cues that command instead of
+    inviting are warned about (the words are in audio_builder/script/tone.yaml).
     """
     from .errors import AudioBuilderError
     from .pipeline.render import VoiceChoice, check_named_lengths, prepare
+    from .script.speech_fields import tone_warnings
 
     failed = 0
     for path in scripts:
@@ -192,6 +195,12 @@ def check(scripts: tuple[Path, ...], engine: str | None, voice: str | None,
             failed += 1
             continue
         s = prep.script
+        warnings = tone_warnings(s)
+        for w in warnings:
+            click.echo(f"warning: {path}:{w.line}: {w.message}", err=True)
+        if strict and warnings:
+            failed += 1
+            continue
         click.echo(f"ok: {path}: '{s.title}', {len(s.poses)} poses")
     if failed:
         sys.exit(EXIT_ERROR)

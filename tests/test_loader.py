@@ -136,7 +136,7 @@ BAD_SCRIPTS = [
      "unknown field 'pose' in the script; did you mean 'poses'?"),
     ("unknown key far from all", T + POSE + "music: calm\n", 6,
      ("unknown field 'music' in the script; known: title, author, description, language, "
-     "voice, breath, chime, lengths, intro, poses, outro, cover")),
+     "voice, breath, chime, lengths, intro, poses, outro, cover, pronounce, tone")),
     ("missing title", POSE, 1, "the script needs 'title'"),
     ("missing poses", T + "author: Me\n", 1, "the script needs 'poses'"),
     ("empty title", "title: ''\n" + POSE, 1, "'title' is empty"),
@@ -150,7 +150,7 @@ BAD_SCRIPTS = [
      f"'chime: ../etc/passwd' {NO_SOUND_PATH}"),
     # --- voice
     ("voice engine espeak", T + "voice:\n  engine: espeak\n" + POSE, 3,
-     "unknown engine 'espeak'; known: piper, gtts"),
+     "unknown engine 'espeak'; known: piper, gtts, kokoro"),
     ("voice is a word", T + "voice: piper\n" + POSE, 2,
      "'voice' must be a mapping of fields (name: value)"),
     ("voice key typo", T + "voice:\n  engin: piper\n" + POSE, 3,

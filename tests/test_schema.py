@@ -138,6 +138,17 @@ BAD = {
     "[hold] without hold": variant(pose={"cues": ["Rest here. [hold]"]}),
     "{side} without sides": variant(pose={"cues": ["Lift your {side} arm."]}),
     "[hold] in intro": variant({"intro": ["Welcome. [hold]"]}),
+    "unknown engine say": variant({"voice": {"engine": "say"}}),
+    "recording path": variant({"intro": [{"recording": "../welcome"}]}),
+    "recording without name": variant({"intro": [{"text": "Welcome."}]}),
+    "recording unknown key": variant(pose={"cues": [{"recording": "a", "volume": 2}]}),
+    "pronounce empty": variant({"pronounce": {"Savasana": ""}}),
+    "pronounce marker": variant({"pronounce": {"Savasana": "[pause 1s]"}}),
+    "pronounce word marker": variant({"pronounce": {"{side}": "left"}}),
+    "pronounce too long": variant({"pronounce": {"Savasana": "a" * 121}}),
+    "pronounce half IPA": variant({"pronounce": {"Savasana": "/ʃəˈvɑːsənə"}}),
+    "pronounce a list": variant({"pronounce": ["Savasana"]}),
+    "tone unknown key": variant({"tone": {"deny": ["must"]}}),
 }
 
 GOOD = {
@@ -162,6 +173,14 @@ GOOD = {
     "one side": variant(pose={"sides": ["right"], "cues": ["Lift your {side} arm."]}),
     "a single cue without a list": variant(pose={"cues": "Rest here."}),
     "empty intro": variant({"intro": None}),
+    "kokoro voice": variant({"voice": {"engine": "kokoro", "name": "heart"}}),
+    "recordings": variant({"intro": [{"recording": "welcome", "text": "Welcome."}, "Hello."],
+                           "outro": [{"recording": "thanks"}]},
+                          {"cues": ["Rest.", {"recording": "rest_2"}]}),
+    "pronounce": variant({"pronounce": {"Savasana": "shah-VAH-sah-nah",
+                                        "Baddha Konasana": "/bɑːdə koʊˈnɑːsənə/"}}),
+    "tone allow": variant({"tone": {"allow": ["must", "push"]}}),
+    "tone allow one": variant({"tone": {"allow": "must"}}),
 }
 
 

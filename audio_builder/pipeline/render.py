@@ -22,12 +22,15 @@ from ..mp3.cuts import cut_points
 from ..mp3.encode import CODEC_LOSS_DB, atomic_output, encode, encoders
 from ..mp3.tags import ChapterMark, Tags, write_tags
 from ..plan import Plan, make_plan, reachable, texts_to_speak, unreachable
+from ..plan.outline import recording_key
 from ..script.durations import format_duration, ms_to_samples, parse_ms
 from ..script.loader import image_type, load_script
 from ..script.model import Script
+from ..script.speech_fields import say
 from ..sound.clips import Clip, ClipInfo, make_clip
 from ..sound.mix import Key, Levels, at_gain, blocks, session_gains, sounding_spans
 from ..sound.named import load_sound
+from ..sound.recordings import load_recording
 from ..speech.cache import Cache, clip_key
 from ..speech.engines import Engine, EngineOptions, make_engine
 from ..speech.synth import SpeechStore, synthesize
@@ -57,11 +60,18 @@ class LengthChoice:
 @dataclass
 class Prepared:
     script: Script
-    engine: Engine
+    engine: Engine | None
+    """None when the script has nothing to synthesize (only recorded cues)."""
     chimes: dict[str, np.ndarray]
     """Each sound the script uses, decoded at RATE."""
     lengths: list[LengthChoice] = field(default_factory=list)
     _chime_clips: dict[str, Clip] | None = None
+    recordings: dict[str, Clip] = field(default_factory=dict)
+    """Each recorded cue, shaped like speech, by its speech key (outline.recording_key)."""
+
+    def say(self, text: str) -> str:
+        """What the engine reads for a written text: the script's pronunciations applied."""
+        return say(text, self.script.pronounce, getattr(self.engine, "phonemes", False))
 
     def chime_clips(self, cache: Cache) -> dict[str, Clip]:
         """The sounds shaped and measured, kept in the cache by their content like speech."""
@@ -123,20 +133,27 @@ def prepare(path: Path, choice: VoiceChoice = DEFAULT_VOICE,
             lengths: tuple[str, ...] = ("full",)) -> Prepared:
     """Load and check everything that needs no speech: script, voice, sounds, lengths."""
     script = load_script(path)
-    engine = engine_for(script, choice)
+    engine = engine_for(script, choice) if texts_to_speak(script) else None
+    if engine is not None and not getattr(engine, "phonemes", False):
+        for entry in (e for e in script.pronounce if e.ipa):
+            raise ScriptError(f"pronounce: {entry.written}: the {engine.name} engine cannot read "
+                              "IPA; give a respelling (or use piper or kokoro)",
+                              Where(script.path, entry.line))
     chimes = {name: load_sound(name, script.path, script.sound_lines.get(name))
               for name in sorted(script.sounds_used)}
+    recordings = {recording_key(name): load_recording(name, script.path, line)
+                  for name, line in script.recordings_used.items()}
     chosen = [resolve_length(script, spec) for spec in lengths]
     encoders()  # a bad AUDIO_BUILDER_ENCODERS is reported before any speech
-    _check_session_limit(script, chimes, chosen)
-    return Prepared(script, engine, chimes, chosen)
+    _check_session_limit(script, chimes, chosen, recordings)
+    return Prepared(script, engine, chimes, chosen, recordings=recordings)
 
 
 MAX_SESSION_S = 4 * 3600
 
 
 def _check_session_limit(script: Script, chimes: dict[str, np.ndarray],
-                         chosen: list[LengthChoice]) -> None:
+                         chosen: list[LengthChoice], recordings: dict[str, Clip]) -> None:
     """Refuse, before anything is spoken or allocated, sessions over 4 hours and lengths
     shorter than the script's silences alone: timing with no speech bounds both."""
     limit = MAX_SESSION_S * RATE
@@ -144,7 +161,8 @@ def _check_session_limit(script: Script, chimes: dict[str, np.ndarray],
         if choice.target is not None and choice.target > limit:
             raise ScriptError(f"a session can last at most {MAX_SESSION_S // 3600}h, not "
                               f"{format_duration(choice.target / RATE)}", Where(script.path))
-    silent = {t: 0 for t in texts_to_speak(script)}
+    silent = {t: 0 for t in texts_to_speak(script)} | {k: c.length for k, c in
+                                                         recordings.items()}
     ranges = reachable(script, silent, {n: len(c) for n, c in chimes.items()})
     longest = ranges[-1].longest
     for choice in chosen:  # too short even if nothing were said: fail before speaking
@@ -160,9 +178,13 @@ def speak(prep: Prepared, cache: Cache, show_progress: bool | None = None) -> Sp
     texts = texts_to_speak(prep.script)
     with stage("Speaking", len(texts), show_progress) as advance:
         try:
-            return synthesize(prep.engine, prep.script.language, texts, cache, advance)
+            store = (synthesize(prep.engine, prep.script.language, texts, cache, advance,
+                                prep.say) if prep.engine is not None else SpeechStore(cache, {}))
         except SynthesisError as exc:
             raise SynthesisError(exc.message, Where(prep.script.path)) from None
+    for key, clip in prep.recordings.items():
+        store.hold(key, clip)
+    return store
 
 
 def plan_length(prep: Prepared, speech: SpeechStore, choice: LengthChoice) -> Plan:
@@ -203,8 +225,8 @@ def leveled(prep: Prepared, plan: Plan, speech: SpeechStore, bitrate: str = "96k
         return speech.samples(key[1]) if key[0] == "speech" else chimes[key[1]].samples
 
     infos: dict[Key, ClipInfo] = {("chime", n): c.info for n, c in chimes.items()}
-    infos |= {("speech", e.text): speech.infos[e.text]
-              for e in plan.events if e.kind == "speech" and e.text is not None}
+    infos |= {("speech", e.speech_key): speech.infos[e.speech_key]
+              for e in plan.events if e.kind == "speech"}
     gains = session_gains(plan, infos, levels, CODEC_LOSS_DB[bitrate])
 
     @lru_cache(maxsize=4)
@@ -250,10 +272,12 @@ def cached_durations(prep: Prepared, cache: Cache) -> tuple[dict[str, int], bool
 
     Returns the lengths and whether every text was found.
     """
-    identity = prep.engine.identity()
-    found: dict[str, int] = {}
-    for text in texts_to_speak(prep.script):
-        found[text] = cache.length(clip_key(identity, prep.script.language, text)) or 0
+    found: dict[str, int] = {k: c.length for k, c in prep.recordings.items()}
+    if prep.engine is not None:
+        identity = prep.engine.identity()
+        for text in texts_to_speak(prep.script):
+            key = clip_key(identity, prep.script.language, prep.say(text))
+            found[text] = cache.length(key) or 0
     return found, all(found.values())
 
 

@@ -18,7 +18,7 @@ def webvtt(plan: Plan) -> str:
     lines = ["WEBVTT", "", f"NOTE {plan.title} ({plan.length_name})", ""]
     n = 0
     for e in plan.events:
-        if e.kind != "speech":
+        if e.kind != "speech" or not e.text:  # a recording may have no text
             continue
         n += 1
         lines += [f"{n}", f"{_stamp(e.start)} --> {_stamp(e.start + e.length)}",

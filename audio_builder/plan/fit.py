@@ -26,7 +26,7 @@ def _fixed_and_holds(sections: list[Section], speech: dict[str, int], chimes: di
     for sec in sections:
         for item in sec.items:
             if isinstance(item, Speech):
-                fixed += speech[item.text]
+                fixed += speech[item.key]
             elif isinstance(item, Silence):
                 fixed += item.samples
             elif isinstance(item, Ring):

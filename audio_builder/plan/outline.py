@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..errors import ScriptError, Where
 from ..script.durations import ms_to_samples
-from ..script.model import Chime, Cue, Hold, Pause, Pose, Script, Text
+from ..script.model import Chime, Cue, Hold, Pause, Pose, Recording, Script, Text
 
 CUE_GAP_MS = 1200
 """Silence between two cues, and between speech and a following chime."""
@@ -20,6 +20,20 @@ SIDE_NAMES = {"right": "left", "left": "right"}
 @dataclass(frozen=True)
 class Speech:
     text: str
+    """What is said (for a recording, its transcript text, perhaps empty)."""
+    recording: str | None = None
+    """The sound name of a recorded cue; None for synthesized speech."""
+
+    @property
+    def key(self) -> str:
+        """How its audio and length are found: the text, or the recording's own key."""
+        return self.text if self.recording is None else recording_key(self.recording)
+
+
+def recording_key(name: str) -> str:
+    """A recording's key among the session's speech: bracketed, so never a text (the
+    markers module refuses brackets in spoken text)."""
+    return f"[recording {name}]"
 
 
 @dataclass(frozen=True)
@@ -87,6 +101,9 @@ class _Builder:
                 if sound:
                     self._gap_before_sound()
                     self.items.append(Ring(sound))
+            elif isinstance(tok, Recording):
+                self._gap_before_sound()
+                self.items.append(Speech(tok.text or "", tok.name))
             self.new_cue = False
         return placed
 
@@ -144,7 +161,7 @@ def texts_to_speak(script: Script) -> list[str]:
     seen: dict[str, None] = {}
     for section in outline(script):
         for item in section.items:
-            if isinstance(item, Speech):
+            if isinstance(item, Speech) and item.recording is None:
                 seen.setdefault(item.text, None)
     return list(seen)
 

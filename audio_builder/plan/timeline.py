@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from .. import RATE
 from ..script.model import Script
 from .fit import choose_sections, fit_holds
-from .outline import HoldSlot, Silence, Speech, outline, with_chimes
+from .outline import HoldSlot, Silence, Speech, outline, recording_key, with_chimes
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,13 @@ class Event:
     text: str | None = None
     pose: str | None = None
     sound: str | None = None
+    recording: str | None = None
+    """For a recorded cue: its sound name (text is then its transcript, if any)."""
+
+    @property
+    def speech_key(self) -> str:
+        """How the mixer finds a speech event's audio (see outline.Speech.key)."""
+        return self.text or "" if self.recording is None else recording_key(self.recording)
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,8 @@ def plan_dict(plan: Plan) -> dict:
             d["pose"] = e.pose
         if e.sound is not None:
             d["sound"] = e.sound
+        if e.recording is not None:
+            d["recording"] = e.recording
         events.append(d)
     return {
         "title": plan.title,
@@ -114,7 +123,8 @@ def make_plan(script: Script, speech: dict[str, int], chimes: dict[str, int],
             if k == spare_at:
                 add("silence", remainder, pose=pose)
             if isinstance(item, Speech):
-                add("speech", speech[item.text], text=item.text, pose=pose)
+                add("speech", speech[item.key], text=item.text or None, pose=pose,
+                    recording=item.recording)
             elif isinstance(item, Silence):
                 add("silence", item.samples, pose=pose)
             elif isinstance(item, HoldSlot):

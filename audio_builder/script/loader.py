@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from ..errors import ScriptError, Where
+from . import speech_fields
 from .durations import parse_count, parse_ms
 from .markers import SOUND_NAME, MarkerError, parse_cue
 from .model import Chime, Cue, Hold, HoldRange, NamedLength, Pose, Script, VoiceSpec
@@ -38,7 +39,7 @@ ENGINES = ("piper", "gtts", "kokoro")
 
 TOP_KEYS = (
     "title", "author", "description", "language", "voice", "breath", "chime",
-    "lengths", "intro", "poses", "outro", "cover",
+    "lengths", "intro", "poses", "outro", "cover", "pronounce", "tone",
 )
 MAX_COVER_BYTES = 5_000_000
 _IMAGE_MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
@@ -111,8 +112,7 @@ def _cues(ctx: Ctx, node: yaml.Node, field: str, breath_ms: int, two_sided: bool
 
 def _cue(ctx: Ctx, node: yaml.Node, field: str, breath_ms: int, two_sided: bool) -> Cue:
     if isinstance(node, yaml.MappingNode):
-        raise ctx.error(node, f"a cue in '{field}' was read as 'name: value' because of a "
-                              "': ' in it; put the whole cue in \"double quotes\"")
+        return speech_fields.recording_cue(ctx, node, field)
     if not isinstance(node, yaml.ScalarNode) or is_null(node):
         raise ctx.error(node, f"each cue in '{field}' must be a text")
     if not node.value.strip():
@@ -234,8 +234,10 @@ def load_script(path: str | Path) -> Script:
             raise ScriptError("[hold] belongs in a pose's cues, not in intro or outro",
                               Where(path, cue.line))
     cover = get("cover", lambda n: _cover(ctx, n), None)
+    pronounce = get("pronounce", lambda n: speech_fields.pronounce(ctx, n), ())
+    tone_allow = get("tone", lambda n: speech_fields.tone_allow(ctx, n), ())
     return Script(path, title, poses, author, description, language, voice, breath_ms, chime,
-                  lengths, intro, outro, cover, ctx.sound_lines)
+                  lengths, intro, outro, cover, ctx.sound_lines, pronounce, tone_allow)
 
 
 def image_type(data: bytes) -> str | None:

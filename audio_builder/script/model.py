@@ -35,7 +35,15 @@ class Chime:
     sound: str | None = None
 
 
-Token = Text | Pause | Hold | Chime
+@dataclass(frozen=True)
+class Recording:
+    """A cue in the teacher's own recorded voice: a sound name; text for the transcript."""
+
+    name: str
+    text: str | None = None
+
+
+Token = Text | Pause | Hold | Chime | Recording
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,17 @@ class VoiceSpec:
 
 
 @dataclass(frozen=True)
+class Pronunciation:
+    """One `pronounce:` entry: how the engine should say a written word or phrase."""
+
+    written: str
+    said: str
+    """A respelling, or IPA (without its slashes) when `ipa`."""
+    ipa: bool
+    line: int
+
+
+@dataclass(frozen=True)
 class NamedLength:
     ms: int
     line: int
@@ -102,6 +121,19 @@ class Script:
     """Cover art (JPEG or PNG) beside the script, checked by the loader."""
     sound_lines: dict[str, int] = field(default_factory=dict)
     """The line where each sound is first named, for errors about the sound's file."""
+    pronounce: tuple[Pronunciation, ...] = ()
+    tone_allow: tuple[str, ...] = ()
+    """Words of the tone check (tone.yaml) this script means, not warned about."""
+
+    @property
+    def recordings_used(self) -> dict[str, int]:
+        """Each recording the script plays, with the line of its first cue."""
+        found: dict[str, int] = {}
+        for cue in sorted(self.all_cues(), key=lambda c: c.line):
+            for tok in cue.tokens:
+                if isinstance(tok, Recording):
+                    found.setdefault(tok.name, cue.line)
+        return found
 
     @property
     def sounds_used(self) -> set[str]:

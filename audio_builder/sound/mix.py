@@ -67,7 +67,7 @@ def sounding_spans(plan: Plan) -> list[tuple[int, int]]:
 
 
 def _key(e: Event) -> Key:
-    return ("speech", e.text or "") if e.kind == "speech" else ("chime", e.sound or "")
+    return ("speech", e.speech_key) if e.kind == "speech" else ("chime", e.sound or "")
 
 
 def blocks(plan: Plan, audio: Callable[[Key], np.ndarray], block: int = BLOCK,

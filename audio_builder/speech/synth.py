@@ -56,19 +56,26 @@ class SpeechStore:
                                  f"(\"{text[:40]}\"); run again")
         return clip.samples
 
+    def hold(self, key: str, clip: Clip) -> None:
+        """Keep a clip that is not the engine's (a recording) in memory, under `key`."""
+        self.infos[key] = clip.info
+        self._held[key] = clip
+
     def lengths(self) -> dict[str, int]:
         return {t: i.length for t, i in self.infos.items()}
 
 
 def synthesize(engine: Engine, language: str, texts: list[str], cache: Cache,
-               progress: Progress | None = None) -> SpeechStore:
+               progress: Progress | None = None, say: Callable[[str], str] = str
+               ) -> SpeechStore:
     """Every text's clip, known to the store; only texts missing from the cache are spoken.
 
-    A cached entry is read whole once here, which verifies it: one that cannot be read
-    is spoken again.
+    `say` gives what the engine reads for a written text (the script's pronunciations);
+    the cache is keyed by it. A cached entry is read whole once here, which verifies it:
+    one that cannot be read is spoken again.
     """
     identity = engine.identity()
-    keys = {t: clip_key(identity, language, t) for t in texts}
+    keys = {t: clip_key(identity, language, say(t)) for t in texts}
     clips = SpeechStore(cache, keys)
     missing = []
     for t in texts:
@@ -81,7 +88,7 @@ def synthesize(engine: Engine, language: str, texts: list[str], cache: Cache,
         progress(len(clips))
     if missing:
         try:
-            for spoken in engine.speak(missing):
+            for spoken in engine.speak([say(t) for t in missing]):
                 text = missing[spoken.index]
                 clip = make_clip(spoken.samples, spoken.rate)
                 if not clip.length:

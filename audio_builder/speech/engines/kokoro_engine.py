@@ -138,6 +138,8 @@ def load_style(path: Path) -> Any:
 @register("kokoro", "offline, natural neural speech (Kokoro-82M): heart, michael, emma, ...")
 class KokoroEngine:
     name = "kokoro"
+    phonemes = True
+    """Reads [[ IPA ]] in a text as phonemes (a pronounce: entry given in IPA)."""
 
     def __init__(self, options: EngineOptions) -> None:
         self.options = options

@@ -46,6 +46,8 @@ def model_digest(path: Path) -> str:
 @register("piper", "offline neural speech (default); the bundled voice 'joe' or any .onnx")
 class PiperEngine:
     name = "piper"
+    phonemes = True
+    """Reads [[ IPA ]] in a text as phonemes (a pronounce: entry given in IPA)."""
 
     def __init__(self, options: EngineOptions) -> None:
         self.options = options
