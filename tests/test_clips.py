@@ -76,11 +76,12 @@ def test_a_clip_keeps_what_measuring_its_samples_gives(amplitude, spike, monkeyp
     monkeypatch.setattr("audio_builder.sound.clips.measure",
                         lambda s: measured.append(1) or measure(s))
     clip = make_clip(x.astype(np.float32), 22050)
-    assert len(measured) == (2 if spike else 1)  # again only when the limiter worked
+    # again only when the limiter worked: then once per pass giving back what it took
+    assert (len(measured) > 1) == spike
     lufs, blocks = measure(clip.samples)
     audible = blocks > -100
     assert clip.lufs == pytest.approx(lufs, abs=1e-4)
     assert np.allclose(clip.blocks[audible], blocks[audible], atol=1e-4)
     assert (clip.blocks[~audible] < -100).all()
-    assert clip.lufs == pytest.approx(REF_LUFS, abs=0.5)
+    assert clip.lufs == pytest.approx(REF_LUFS, abs=0.1 if spike else 0.5)
     assert clip.peak_db == pytest.approx(20 * np.log10(np.abs(clip.samples).max()))

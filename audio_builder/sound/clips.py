@@ -24,7 +24,7 @@ KEEP_MS = (15, 60)
 SHAPING = {"rate": RATE, "fade_ms": [FADE_IN_MS, FADE_OUT_MS], "trim_db": TRIM_DB,
            "keep_ms": list(KEEP_MS), "resample": "poly", "blocks": "pad400",
            "ref_lufs": -19.0, "ref_ceiling_db": -2.5, "limiter_ms": 20, "limiter": "numpy",
-           "peak": "sample"}
+           "peak": "sample", "refill_db": 0.1}
 """Everything that shapes a cached clip: part of every cache key."""
 
 
@@ -130,9 +130,31 @@ def make_clip(samples: np.ndarray, rate: int, trim_edges: bool = True) -> Clip:
         blocks = np.where(raw_blocks > SILENT_BLOCK, raw_blocks + gain_db, SILENT_BLOCK)
         lufs = gated([(blocks, 0.0)])
     else:
-        lufs, blocks = measure(x)
+        lufs, blocks = _refill(x)
     peak = float(np.abs(x).max()) if len(x) else 0.0
     return Clip(x, lufs, 20 * float(np.log10(max(peak, 1e-6))), blocks)
+
+
+REFILL_PASSES = 4
+REFILL_DB = 0.1
+MAX_REFILL_DB = 6.0
+
+
+def _refill(x: np.ndarray) -> tuple[float, np.ndarray]:
+    """Give back, in a few passes, the loudness the limiter took, so every stored clip sits
+    at REF_LUFS whatever its crest factor: a peaky voice (Piper's, or a close microphone)
+    would otherwise end up to 1.5 LU under a smooth one, sentence by sentence. Returns
+    the clip's loudness and blocks; `x` is changed in place."""
+    lufs, blocks = measure(x)
+    added = 0.0
+    for _ in range(REFILL_PASSES):
+        boost = min(REF_LUFS - lufs, MAX_REFILL_DB - added)
+        if boost < REFILL_DB or not np.isfinite(lufs):
+            break
+        x[:] = limit(x * np.float32(10 ** (boost / 20)), REF_CEILING_DB)
+        added += boost
+        lufs, blocks = measure(x)
+    return lufs, blocks
 
 
 LIMITER_MS = 20

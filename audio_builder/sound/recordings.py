@@ -29,7 +29,8 @@ def load_recording(name: str, script_path: Path, line: int | None) -> Clip:
     try:
         samples = load_sound(name, script_path, line)
     except ScriptError as exc:
-        raise ScriptError(exc.message.replace("sound '", "recording '", 1), where) from None
+        message = exc.message.replace("sound '", "recording '", 1)
+        raise ScriptError(message.replace(" (or 'none')", ""), where) from None
     if len(samples) > MAX_RECORDING_S * RATE:
         raise ScriptError(f"recording '{name}' lasts {len(samples) / RATE:.0f}s; a recorded "
                           f"cue can last at most {MAX_RECORDING_S}s (split it into several "
