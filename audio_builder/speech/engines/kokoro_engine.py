@@ -56,7 +56,9 @@ VOICES: dict[str, KokoroVoice] = {
     "dora": KokoroVoice("ef_dora", "es", "warm Spanish female"),
     "sara": KokoroVoice("if_sara", "it", "soft Italian female"),
 }
-DEFAULT_FOR_LANGUAGE = {"en": "heart", "fr": "siwis", "es": "dora", "it": "sara"}
+DEFAULT_FOR_LANGUAGE = {"en": "heart", "en-gb": "emma", "fr": "siwis", "es": "dora",
+                        "it": "sara"}
+"""The voice for a script's language when none is named (en-GB: a British voice)."""
 
 
 def voice_language(voice: KokoroVoice) -> str:
@@ -146,8 +148,10 @@ class KokoroEngine:
 
     @property
     def voice_name(self) -> str:
-        wanted = self.options.language.lower().replace("_", "-").split("-")[0]
-        return (self.options.voice or DEFAULT_FOR_LANGUAGE.get(wanted, "heart")).lower()
+        language = self.options.language.lower().replace("_", "-")
+        default = DEFAULT_FOR_LANGUAGE.get(language) or DEFAULT_FOR_LANGUAGE.get(
+            language.split("-")[0], "heart")
+        return (self.options.voice or default).lower()
 
     @property
     def voice(self) -> KokoroVoice:

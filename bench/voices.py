@@ -1,0 +1,89 @@
+"""Benchmark of the offline voices: how fast Kokoro speaks a session from cold, against
+Piper, in one process and across every core. Writes bench/VOICES.md.
+
+    .venv/bin/python bench/voices.py          # ~5 minutes on 2 cores
+
+"Cold" means an empty speech cache: every distinct text of the script is synthesized.
+Speed is the seconds of distinct speech made per second of wall time (the whole render:
+start, model load, synthesis, mixing, encoding). The Kokoro model is joined and verified
+once before timing (its own row shows what that costs on a first run).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from measure import LOADS, ROOT, log, measure
+
+PY = str(ROOT / ".venv" / "bin" / "python")
+CLI = [PY, "-m", "audio_builder"]
+SCRIPTS = ["scripts/evening-wind-down.yaml", "scripts/deep-psoas-release.yaml"]
+ROWS = [  # (engine label, voice options, workers env name, workers)
+    ("piper joe", [], "AUDIO_BUILDER_PIPER_WORKERS", None),
+    ("kokoro heart, 1 process", ["--voice", "heart"], "AUDIO_BUILDER_KOKORO_WORKERS", "1"),
+    ("kokoro heart, all cores", ["--voice", "heart"], "AUDIO_BUILDER_KOKORO_WORKERS", None),
+]
+
+
+def speech_seconds(script: str, voice: list[str], cache: Path, tmp: Path) -> float:
+    """Seconds of distinct speech in the script (from the now-filled cache's plan)."""
+    run = measure([*CLI, "plan", script, *voice, "--json", "--cache-dir", str(cache)], tmp)
+    seen: dict[str, float] = {}
+    for e in json.loads(run.stdout)["events"]:
+        if e["kind"] == "speech":
+            seen[e.get("text") or e.get("recording", "")] = e["duration_s"]
+    return sum(seen.values())
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="voices-bench-"))
+    rows: list[str] = []
+    try:
+        models = tmp / "first-run"
+        join = measure(["env", f"AUDIO_BUILDER_CACHE_DIR={models}", *CLI, "check",
+                        SCRIPTS[0], "--voice", "heart"], tmp)
+        log(f"first run (join and verify the model): {join.wall_s:.1f}s")
+        measure([*CLI, "check", SCRIPTS[0], "--voice", "heart"], tmp)  # the user's own cache
+        for script in SCRIPTS:
+            for label, voice, env_name, workers in ROWS:
+                cache = tmp / f"cache-{len(rows)}"
+                env = ["env", f"{env_name}={workers}"] if workers else []
+                out = tmp / "out.mp3"
+                run = measure([*env, *CLI, "render", script, *voice, "--cache-dir", str(cache),
+                               "-o", str(out)], tmp)
+                speech = speech_seconds(script, voice, cache, tmp)
+                shutil.rmtree(cache, ignore_errors=True)
+                row = (f"| {Path(script).stem} | {label} | {speech:.0f} | {run.wall_s:.1f} | "
+                       f"{speech / run.wall_s:.2f}x | {run.tree_peak_mb:.0f} |")
+                log(row)
+                rows.append(row)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    report = "\n".join([
+        "# Voices: cold synthesis speed", "",
+        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on "
+        f"{os.cpu_count()} cores ({platform.machine()}), Python {platform.python_version()}; "
+        f"1-minute load average at each start: {', '.join(f'{x:.2f}' for x in LOADS)}.",
+        "Command: `.venv/bin/python bench/voices.py`. A cold render: empty speech cache, every "
+        "distinct text synthesized; speed = seconds of distinct speech / wall seconds of the "
+        "whole render (start, load, synthesis, mixing, encoding); memory = peak RSS of the "
+        "render and all its processes.", "",
+        f"First run only: joining and verifying the Kokoro model (92 MB) and checking a "
+        f"script took {join.wall_s:.1f} s in all; later runs trust the verified copy.", "",
+        "| script | voice | speech s | wall s | speed | peak MB |",
+        "|---|---|---:|---:|---:|---:|",
+        *rows, "",
+    ])
+    (ROOT / "bench" / "VOICES.md").write_text(report, encoding="utf-8")
+    print(report)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
