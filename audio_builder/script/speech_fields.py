@@ -36,7 +36,7 @@ def pronounce(ctx: Ctx, node: yaml.Node) -> tuple[Pronunciation, ...]:
     seen: dict[str, int] = {}
     out = []
     for knode, vnode in node.value:
-        written = text_value(ctx, knode, "a word in 'pronounce'", MAX_WRITTEN)
+        written = text_value(ctx, knode, "pronounce", MAX_WRITTEN)
         said = text_value(ctx, vnode, f"pronounce: {written}", MAX_SAID)
         line = knode.start_mark.line + 1
         for value, what in ((written, "the word"), (said, "how to say it")):
