@@ -114,7 +114,7 @@ def render(script: Path, lengths: tuple[str, ...], output: Path | None, engine: 
            transcript: bool, cache_dir: Path | None, no_cache: bool) -> None:
     """Render SCRIPT to an MP3 guided session."""
     from . import RATE
-    from .mp3.encode import check_writable
+    from .pipeline.output import check_writable
     from .pipeline.render import VoiceChoice, default_output, plan_length, prepare, speak, write_mp3
     from .script.durations import clock
     from .sound.mix import Levels

@@ -18,8 +18,7 @@ import numpy as np
 
 from .. import RATE
 from ..errors import LengthError, ScriptError, SynthesisError, Where
-from ..mp3.cuts import cut_points
-from ..mp3.encode import CODEC_LOSS_DB, atomic_output, encode, encoders
+from ..mp3.encode import CODEC_LOSS_DB, encode, encoders
 from ..mp3.tags import ChapterMark, Tags, write_tags
 from ..plan import Plan, make_plan, reachable, texts_to_speak, unreachable
 from ..script.durations import format_duration, ms_to_samples, parse_ms
@@ -31,6 +30,7 @@ from ..sound.named import load_sound
 from ..speech.cache import Cache, clip_key
 from ..speech.engines import Engine, EngineOptions, make_engine
 from ..speech.synth import SpeechStore, synthesize
+from .output import atomic_output
 from .progress import stage
 from .transcript import webvtt
 
@@ -215,14 +215,14 @@ def write_mp3(prep: Prepared, plan: Plan, speech: SpeechStore, out: Path,
     """Mix and encode one plan into `out`, atomically: complete or absent.
 
     Clips are read, leveled and mixed as the timeline reaches them, so memory stays flat;
-    the session is encoded in parts at once (cut in silence), joined gaplessly.
+    only what sounds is encoded (several encoders at once), silence is filled frame by
+    frame (mp3/encode.py).
     With `transcript`, a WebVTT file of the spoken cues is written beside it (same stem).
     """
     audio = leveled(prep, plan, speech, bitrate, levels)
-    cuts = cut_points(sounding_spans(plan), plan.total, encoders())
     with atomic_output(out) as tmp, stage("Encoding", plan.total, show_progress) as advance:
         encode(lambda a, b: blocks(plan, audio, start=a, stop=b), plan.total, tmp, bitrate,
-               advance, cuts)
+               advance, sounding_spans(plan))
         write_tags(tmp, tags_for(prep.script, plan))
         if transcript:
             with atomic_output(out.with_suffix(".vtt")) as vtt:
