@@ -28,7 +28,7 @@ from typing import IO, BinaryIO
 import numpy as np
 
 from .. import RATE
-from ..cores import from_env, usable_cores
+from ..cores import encoders
 from ..errors import ExportError
 from ..ffmpeg import OWN_GROUP, decode_file, ffmpeg_exe
 from .frames import FRAME, CbrLine, FrameCounter, SilentFrames
@@ -64,12 +64,6 @@ Source = Callable[[int, int], Iterable[np.ndarray]]
 """The session's samples from `start` to `stop`, as float32 blocks."""
 
 log = logging.getLogger(__name__)
-
-
-def encoders() -> int:
-    """Encoders running at once: one per core (up to 4), or AUDIO_BUILDER_ENCODERS.
-    The bytes do not depend on it: the parts are the plan's."""
-    return from_env("AUDIO_BUILDER_ENCODERS", min(usable_cores(), 4))
 
 
 @lru_cache(maxsize=8)

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import RATE
+from ..cores import encoders
 from ..errors import LengthError, ScriptError, SynthesisError, Where
-from ..mp3.encode import CODEC_LOSS_DB, encode, encoders
-from ..mp3.tags import ChapterMark, Tags, write_tags
 from ..plan import Plan, make_plan, reachable, texts_to_speak, unreachable
 from ..script.durations import format_duration, ms_to_samples, parse_ms
 from ..script.loader import image_type, load_script
@@ -33,6 +33,9 @@ from ..speech.synth import SpeechStore, synthesize
 from .output import atomic_output
 from .progress import stage
 from .transcript import webvtt
+
+if TYPE_CHECKING:
+    from ..mp3.tags import Tags
 
 LEVELS = Levels()
 
@@ -179,6 +182,8 @@ def length_error(script: Script, name: str, message: str) -> LengthError:
 
 
 def tags_for(script: Script, plan: Plan) -> Tags:
+    from ..mp3.tags import ChapterMark, Tags  # mutagen: not for check and plan
+
     title = script.title if plan.length_name == "full" else f"{script.title} ({plan.length_name})"
     marks = tuple(ChapterMark(c.title, round(c.start * 1000 / RATE), round(c.end * 1000 / RATE))
                   for c in plan.chapters)
@@ -201,6 +206,8 @@ def leveled(prep: Prepared, plan: Plan, speech: SpeechStore, bitrate: str = "96k
     infos: dict[Key, ClipInfo] = {("chime", n): c.info for n, c in chimes.items()}
     infos |= {("speech", e.text): speech.infos[e.text]
               for e in plan.events if e.kind == "speech" and e.text is not None}
+    from ..mp3.encode import CODEC_LOSS_DB  # the encoder: not for check and plan
+
     gains = session_gains(plan, infos, levels, CODEC_LOSS_DB[bitrate])
 
     @lru_cache(maxsize=4)
@@ -219,6 +226,9 @@ def write_mp3(prep: Prepared, plan: Plan, speech: SpeechStore, out: Path,
     frame (mp3/encode.py).
     With `transcript`, a WebVTT file of the spoken cues is written beside it (same stem).
     """
+    from ..mp3.encode import encode
+    from ..mp3.tags import write_tags
+
     audio = leveled(prep, plan, speech, bitrate, levels)
     with atomic_output(out) as tmp, stage("Encoding", plan.total, show_progress) as advance:
         encode(lambda a, b: blocks(plan, audio, start=a, stop=b), plan.total, tmp, bitrate,
