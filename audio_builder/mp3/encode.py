@@ -106,7 +106,7 @@ class _Misfit(Exception):
 PIPE_BYTES = 1 << 20
 """Room asked for in each encoder's pipes (Linux allows up to 1 MiB unprivileged)."""
 READ_BYTES = 1 << 16
-SPOOL_BYTES = 8 << 20
+SPOOL_BYTES = 2 << 20
 """A part encoded ahead of its turn is kept in memory up to this size, then on disk (an
 unnamed temp file: nothing is left behind if the render is killed)."""
 
@@ -216,14 +216,15 @@ class _Stream:
     def _encode(self, parts: list[Part]) -> None:
         """Run up to encoders() ffmpegs at once, fed and drained by this one thread (no
         locks, and memory stays that of one thread); the earliest unfinished part streams
-        into the file, later ones wait in their spools."""
+        into the file, later ones wait in their spools (a finished one no longer counts
+        against the encoders running, so a long part never leaves a core idle)."""
         waiting, turn = list(reversed(parts)), 0
         running: list[_Job] = []
         at_once = encoders()
         selector = selectors.DefaultSelector()
         try:
             while turn < len(parts):
-                while waiting and len(running) < at_once:
+                while waiting and sum(not _done(j) for j in running) < at_once:
                     job = self._start(waiting.pop())
                     running.append(job)
                     stdin, stdout = job.proc.stdin, job.proc.stdout
@@ -310,10 +311,14 @@ class _Stream:
         job.stop()
 
 
+def _done(job: _Job) -> bool:
+    """Whether the encoder has given back everything (its frames may wait their turn)."""
+    return job.eof and job.proc.stdin is not None and job.proc.stdin.closed
+
+
 def _finished(running: list[_Job], part: Part) -> _Job | None:
     """The job of `part`, if its encoder has given back everything."""
-    return next((j for j in running if j.part == part and j.eof
-                 and j.proc.stdin is not None and j.proc.stdin.closed), None)
+    return next((j for j in running if j.part == part and _done(j)), None)
 
 
 def decode(path: Path) -> np.ndarray:
