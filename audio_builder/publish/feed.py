@@ -3,6 +3,7 @@ feedgen (which escapes every text), never by string templates."""
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
@@ -13,6 +14,13 @@ from .data import CHAPTERS_TYPE, Episode
 from .pages import DEFAULT_TITLE
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+
+
+def _not_explicit(parent):  # type: ignore[no-untyped-def]
+    """`<itunes:explicit>false</itunes:explicit>`: Apple's current values are true/false,
+    feedgen 1.0 writes only the older yes/no/clean."""
+    xml_elem(f"{{{ITUNES_NS}}}explicit", parent).text = "false"
 
 
 class PodcastIndex(BaseExtension):
@@ -20,6 +28,10 @@ class PodcastIndex(BaseExtension):
 
     def extend_ns(self) -> dict[str, str]:
         return {"podcast": PODCAST_NS}
+
+    def extend_rss(self, feed):  # type: ignore[no-untyped-def]
+        _not_explicit(feed[0])
+        return feed
 
 
 class PodcastIndexEntry(BaseEntryExtension):
@@ -32,6 +44,7 @@ class PodcastIndexEntry(BaseEntryExtension):
         self._chapters = url
 
     def extend_rss(self, entry):  # type: ignore[no-untyped-def]
+        _not_explicit(entry)
         if self._chapters:
             elem = xml_elem(f"{{{PODCAST_NS}}}chapters", entry)
             elem.attrib["url"] = self._chapters
@@ -59,13 +72,12 @@ def feed_xml(episodes: list[Episode], base: str, sizes: dict[str, int],
     name = title or DEFAULT_TITLE
     fg.title(name)
     fg.link(href=base + "index.html", rel="alternate")
-    fg.description(" ".join(dict.fromkeys(ep.title for ep in episodes)) or name)
+    fg.description(html.escape(", ".join(dict.fromkeys(ep.title for ep in episodes)) or name))
     fg.language(episodes[0].language if episodes else "en")
     fg.generator("audio-builder")
     if dates:  # the newest episode's date, not the clock: an unchanged feed stays unchanged
         fg.lastBuildDate(max(datetime.fromisoformat(d) for d in dates.values()))
     fg.podcast.itunes_image(base + "icon-1400.png")
-    fg.podcast.itunes_explicit("no")
     fg.podcast.itunes_category("Health & Fitness", "Fitness")
     fg.podcast.itunes_type("episodic")
     authors = list(dict.fromkeys(ep.author for ep in episodes if ep.author))
@@ -77,11 +89,10 @@ def feed_xml(episodes: list[Episode], base: str, sizes: dict[str, int],
         fe.title(label)
         fe.guid(guid(ep), permalink=False)
         fe.link(href=f"{base}{ep.base}.html")
-        fe.description(ep.description or label)
+        fe.description(html.escape(ep.description or label))  # RSS reads it as HTML
         fe.enclosure(f"{base}{ep.base}.mp3", str(sizes[ep.base]), "audio/mpeg")
         fe.pubDate(datetime.fromisoformat(dates[ep.base]))
         fe.podcast.itunes_duration(hhmmss(ep.seconds))
-        fe.podcast.itunes_explicit("no")
         if ep.author:
             fe.podcast.itunes_author(ep.author)
         if ep.cover:

@@ -114,9 +114,13 @@ class Site:
             tmp.unlink(missing_ok=True)
 
     def save(self) -> None:
-        data = {"format": FORMAT, "files": dict(sorted(self.files.items())),
-                "sources": dict(sorted(self.sources.items()))}
+        """Write the record (only if it changed, so an unchanged site is left as it was)."""
         self.files.pop(MANIFEST, None)
-        with self.atomic(MANIFEST) as tmp:
-            tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+        data = json.dumps({"format": FORMAT, "files": dict(sorted(self.files.items())),
+                           "sources": dict(sorted(self.sources.items()))},
+                          indent=1, ensure_ascii=False).encode("utf-8")
+        record = self.path(MANIFEST)
+        if not (record.is_file() and record.read_bytes() == data):
+            with self.atomic(MANIFEST) as tmp:
+                tmp.write_bytes(data)
         self.files.pop(MANIFEST, None)
