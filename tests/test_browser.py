@@ -149,6 +149,13 @@ def test_the_highlighted_pose_and_the_hold_follow_the_playback(visit: Visit, sit
                   f"{hold['start_s'] + hold['duration_s'] - 0.3}")
     expect(page.locator("#chapters > li[aria-current=true]")).to_contain_text(
         "Knee Hug", timeout=10000)
+    expect(page.locator("#now-cues")).to_have_text("Hug your right knee.")
+    # past the first side's hold, the cues of the other side are shown
+    first = next(e for e in data["events"] if e.get("hold") and e["pose"] == "Knee Hug")
+    page.evaluate(f"document.getElementById('audio').currentTime = "
+                  f"{first['start_s'] + first['duration_s'] + 0.1}")
+    expect(page.locator("#now-cues")).to_contain_text("Hug your left knee.")
+    expect(page.locator("#now-cues")).not_to_contain_text("right")
     assert visit.problems == []
 
 

@@ -46,30 +46,54 @@
       return lo;
     }
 
+    // The cues shown are those of the current side: a chapter's speech is split by its
+    // holds, and during a hold the cues just spoken stay in view.
+    let groups = [];
+    let holdEnds = [];
+    let group = -1;
+
     function showChapter(i) {
       shown = i;
       speaking = -1;
+      group = -1;
       items.forEach((li, k) => {
         li.classList.toggle("current", k === i);
         if (k === i) li.setAttribute("aria-current", "true"); else li.removeAttribute("aria-current");
       });
       const c = chapters[i];
       nowPose.textContent = c.title;
-      nowCues.replaceChildren();
+      groups = [[]];
+      holdEnds = [];
       events.forEach((e, k) => {
-        if (e.kind === "speech" && e.start_s >= c.start_s && e.start_s < c.end_s) {
-          const li = document.createElement("li");
-          li.textContent = e.text;
-          li.dataset.event = String(k);
-          nowCues.append(li);
+        if (e.start_s < c.start_s || e.start_s >= c.end_s) return;
+        if (e.hold) {
+          holdEnds.push(e.start_s + e.duration_s);
+          groups.push([]);
+        } else if (e.kind === "speech") {
+          groups[groups.length - 1].push(k);
         }
       });
+    }
+
+    function showGroup(t) {
+      let g = holdEnds.filter((end) => end <= t).length;
+      while (g > 0 && groups[g].length === 0) g -= 1;
+      if (g === group) return;
+      group = g;
+      speaking = -1;
+      nowCues.replaceChildren(...groups[g].map((k) => {
+        const li = document.createElement("li");
+        li.textContent = events[k].text;
+        li.dataset.event = String(k);
+        return li;
+      }));
     }
 
     function update() {
       const t = audio.currentTime;
       const i = chapterAt(t);
       if (i !== shown) showChapter(i);
+      showGroup(t);
       const k = eventAt(t);
       const e = events[k];
       if (e && e.kind === "speech" && k !== speaking) {
