@@ -255,3 +255,15 @@ def test_the_feed_says_what_podcast_apps_need(tmp_path):
     os.utime(script)
     publish(script, "-o", site, "--base-url", "https://example.org/yoga", "--title", "Mat Time")
     assert (site / "feed.xml").read_bytes() == raw
+
+
+def test_scripts_of_the_same_name_get_their_own_folders_and_any_duration(tmp_path):
+    for folder in ["a", "b"]:
+        (tmp_path / folder).mkdir()
+        shutil.copy(DATA / "tiny.yaml", tmp_path / folder / "Tiny.yaml")
+    site = tmp_path / "site"
+    publish(tmp_path / "a/Tiny.yaml", tmp_path / "b/Tiny.yaml", "-o", site, "--length", "36s")
+    for slug in ["tiny", "tiny-2"]:
+        assert abs(len(decode(site / f"{slug}/36s.mp3")) / RATE - 36) < 0.5
+    index = (site / "index.html").read_text()
+    assert 'href="tiny/36s.html"' in index and 'href="tiny-2/36s.html"' in index

@@ -18,11 +18,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .. import __version__
-from ..errors import ExportError, ScriptError
+from ..errors import ScriptError
 from ..pipeline.render import Prepared, plan_length, prepare, speak, tags_for, write_mp3
 from ..plan.timeline import plan_dict
-from ..script.loader import image_type, load_script
+from ..script.loader import load_script
 from ..speech.cache import Cache
+from ..speech.synth import SpeechStore
 from .data import Episode, chapters_data, page_data
 from .files import Site, sha256_file
 from .icons import BACKGROUND, ICONS, icon_files
@@ -106,55 +107,64 @@ def publish(scripts: list[Path], out: Path, cache: Cache, base_url: str | None =
              for path, chosen in zip(scripts, per_script)]
     planned = [f"{slug}/{c.name}.{ext}" for prep, slug in preps for c in prep.lengths
                for ext in ("mp3", "html", "json", "chapters.json")]
-    covers = {slug: f"{slug}/cover.{'png' if prep.script.cover.suffix.lower() == '.png' else 'jpg'}"
-              for prep, slug in preps if prep.script.cover is not None}
-    site.check_ours(planned + list(covers.values()) + shell_files(base_url is not None))
+    planned += [cover_file(prep, slug) for prep, slug in preps if prep.script.cover]
+    site.check_ours(planned + shell_files(base_url is not None))
+    done = Outcome([], [], None)
     episodes: list[Episode] = []
-    encoded: list[str] = []
-    kept: list[str] = []
-    for prep, slug in preps:
-        speech = speak(prep, cache)
-        cover = prep.script.cover.read_bytes() if prep.script.cover else None
-        if cover is not None:
-            if image_type(cover) is None:
-                raise ExportError(f"{prep.script.cover}: not a JPEG or PNG image")
-            site.write(covers[slug], cover)
-        sides = {p.name: max(1, len(p.sides)) for p in prep.script.poses}
-        for choice in prep.lengths:
-            plan = plan_length(prep, speech, choice)
-            ep = Episode(slug, choice.name, prep.script.title, prep.script.author,
-                         prep.script.description, prep.script.language, plan, sides,
-                         covers[slug].split("/")[1] if slug in covers else None)
-            rel = f"{ep.base}.mp3"
-            key = source_key(prep, ep, cover)
-            if site.unchanged(rel, key):
-                kept.append(rel)
-            else:
-                say(f"encoding {rel}")
-                write_mp3(prep, plan, speech, site.path(rel), BITRATE)
-                site.files[rel] = sha256_file(site.path(rel))
-                published = site.sources.get(rel, {}).get("published")
-                site.sources[rel] = {"key": key, "published": published or
-                                     datetime.now(UTC).replace(microsecond=0).isoformat()}
-                encoded.append(rel)
-            audio = f"{ep.length}.mp3?v={site.files[rel][:12]}"  # a new file, a new URL
-            site.write(f"{ep.base}.json", _json(page_data(ep, audio)))
-            site.write(f"{ep.base}.chapters.json", _json(chapters_data(ep)))
-            site.write(f"{ep.base}.html", session_html(ep, audio).encode("utf-8"))
-            episodes.append(ep)
-    feed = None
-    if base_url is not None:
-        from .feed import feed_xml
+    try:  # the record follows every finished file, even when a later one fails
+        for prep, slug in preps:
+            episodes += _session(site, prep, slug, speak(prep, cache), done, say)
+        if base_url is not None:
+            from .feed import feed_xml
 
-        sizes = {ep.base: site.path(f"{ep.base}.mp3").stat().st_size for ep in episodes}
-        dates = {ep.base: site.sources[f"{ep.base}.mp3"]["published"] for ep in episodes}
-        site.write("feed.xml", feed_xml(episodes, base_url, sizes, dates, title))
-        feed = "feed.xml"
-    site.write("index.html", index_html(episodes, title, feed).encode("utf-8"))
-    for rel, data in shell(title or DEFAULT_TITLE).items():
-        site.write(rel, data)
-    site.save()
-    return Outcome(encoded, kept, feed)
+            sizes = {ep.base: site.path(f"{ep.base}.mp3").stat().st_size for ep in episodes}
+            dates = {ep.base: site.sources[f"{ep.base}.mp3"]["published"] for ep in episodes}
+            site.write("feed.xml", feed_xml(episodes, base_url, sizes, dates, title))
+            done = Outcome(done.encoded, done.kept, "feed.xml")
+        site.write("index.html", index_html(episodes, title, done.feed).encode("utf-8"))
+        for rel, data in shell(title or DEFAULT_TITLE).items():
+            site.write(rel, data)
+    finally:
+        site.save()
+    return done
+
+
+def cover_file(prep: Prepared, slug: str) -> str:
+    suffix = "png" if prep.script.cover and prep.script.cover.suffix.lower() == ".png" else "jpg"
+    return f"{slug}/cover.{suffix}"
+
+
+def _session(site: Site, prep: Prepared, slug: str, speech: SpeechStore, done: Outcome,
+             say: Callable[[str], None]) -> list[Episode]:
+    """One script at each of its lengths: MP3 (only if changed), data, chapters, page."""
+    cover = prep.script.cover.read_bytes() if prep.script.cover else None
+    if cover is not None:
+        site.write(cover_file(prep, slug), cover)
+    sides = {p.name: max(1, len(p.sides)) for p in prep.script.poses}
+    s = prep.script
+    episodes = []
+    for choice in prep.lengths:
+        plan = plan_length(prep, speech, choice)
+        ep = Episode(slug, choice.name, s.title, s.author, s.description, s.language, plan,
+                     sides, cover_file(prep, slug).split("/")[1] if cover else None)
+        rel = f"{ep.base}.mp3"
+        key = source_key(prep, ep, cover)
+        if site.unchanged(rel, key):
+            done.kept.append(rel)
+        else:
+            say(f"encoding {rel}")
+            write_mp3(prep, plan, speech, site.path(rel), BITRATE)
+            site.files[rel] = sha256_file(site.path(rel))
+            first = site.sources.get(rel, {}).get("published")
+            site.sources[rel] = {"key": key, "published": first or
+                                 datetime.now(UTC).replace(microsecond=0).isoformat()}
+            done.encoded.append(rel)
+        audio = f"{ep.length}.mp3?v={site.files[rel][:12]}"  # a new file, a new URL
+        site.write(f"{ep.base}.json", _json(page_data(ep, audio)))
+        site.write(f"{ep.base}.chapters.json", _json(chapters_data(ep)))
+        site.write(f"{ep.base}.html", session_html(ep, audio).encode("utf-8"))
+        episodes.append(ep)
+    return episodes
 
 
 SHELL = ("app.js", "sw.js", "style.css", "icon.svg", "manifest.webmanifest")
