@@ -229,6 +229,9 @@ def test_the_feed_says_what_podcast_apps_need(tmp_path):
     assert feed.version == "rss20"
     assert feed.feed.title == "Mat Time"
     assert feed.feed.link == BASE + "index.html"
+    assert {(x.rel, x.href) for x in feed.feed.links} == {
+        ("alternate", BASE + "index.html"), ("self", BASE + "feed.xml")}
+    assert f">{BASE}feed.xml</a>" in (site / "index.html").read_text()
     assert feed.feed.language == "en"
     assert feed.feed.image.href == BASE + "icon-1400.png"
     assert explicit(raw) == ["false", "false", "false"]  # Apple's values: true or false

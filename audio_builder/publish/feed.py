@@ -71,6 +71,7 @@ def feed_xml(episodes: list[Episode], base: str, sizes: dict[str, int],
     fg.register_extension("podcastindex", PodcastIndex, PodcastIndexEntry)
     name = title or DEFAULT_TITLE
     fg.title(name)
+    fg.link(href=base + "feed.xml", rel="self")  # first: feedgen's RSS <link> is the last
     fg.link(href=base + "index.html", rel="alternate")
     fg.description(html.escape(", ".join(dict.fromkeys(ep.title for ep in episodes)) or name))
     fg.language(episodes[0].language if episodes else "en")

@@ -81,7 +81,8 @@ def session_html(ep: Episode, audio: str) -> str:
 
 
 def index_html(episodes: list[Episode], title: str | None, feed: str | None) -> str:
-    """Every session and its lengths, in the order the scripts were given."""
+    """Every session and its lengths, in the order the scripts were given; `feed` is the
+    feed's full address (students copy it into a podcast app)."""
     sessions: dict[str, list[Episode]] = {}
     for ep in episodes:
         sessions.setdefault(ep.slug, []).append(ep)

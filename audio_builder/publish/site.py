@@ -121,7 +121,8 @@ def publish(scripts: list[Path], out: Path, cache: Cache, base_url: str | None =
             dates = {ep.base: site.sources[f"{ep.base}.mp3"]["published"] for ep in episodes}
             site.write("feed.xml", feed_xml(episodes, base_url, sizes, dates, title))
             done = Outcome(done.encoded, done.kept, "feed.xml")
-        site.write("index.html", index_html(episodes, title, done.feed).encode("utf-8"))
+        feed_url = base_url + "feed.xml" if base_url else None
+        site.write("index.html", index_html(episodes, title, feed_url).encode("utf-8"))
         for rel, data in shell(title or DEFAULT_TITLE).items():
             site.write(rel, data)
     finally:

@@ -101,7 +101,8 @@
         for (const li of nowCues.children) li.classList.toggle("speaking", li.dataset.event === String(k));
       }
       if (e && e.hold && t < e.start_s + e.duration_s) {
-        nowHold.textContent = "Hold · " + clock(e.start_s + e.duration_s - t) + " left";
+        nowHold.textContent = "In the pose · " + clock(e.start_s + e.duration_s - t) +
+          " until the next cue";
         nowHold.hidden = false;
       } else {
         nowHold.hidden = true;
