@@ -278,8 +278,12 @@ def publish(scripts: tuple[Path, ...], site: Path, base_url: str | None,
     from .publish.site import publish as publish_site
 
     started = time.perf_counter()
-    done = publish_site(list(dict.fromkeys(scripts)), site, _cache(cache_dir, False), base_url,
-                        lengths, title, say=lambda m: click.echo(m, err=True))
+    try:
+        done = publish_site(list(dict.fromkeys(scripts)), site, _cache(cache_dir, False),
+                            base_url, lengths, title, say=lambda m: click.echo(m, err=True))
+    except KeyboardInterrupt:  # each file is whole or absent, and the record says which
+        click.echo(f"interrupted; {site} keeps the sessions finished so far", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     feed = f", feed {site / done.feed}" if done.feed else ""
     click.echo(f"published {site / 'index.html'} ({len(done.encoded)} encoded, "
                f"{len(done.kept)} unchanged{feed}) in {time.perf_counter() - started:.1f}s")
