@@ -22,6 +22,7 @@ from ..errors import ScriptError
 from ..pipeline.render import Prepared, plan_length, prepare, speak, tags_for, write_mp3
 from ..plan.timeline import plan_dict
 from ..script.loader import load_script
+from ..script.model import Script
 from ..speech.cache import Cache
 from ..speech.synth import SpeechStore
 from .data import Episode, chapters_data, page_data
@@ -54,30 +55,33 @@ def check_base_url(url: str) -> str:
 
 
 def slug_for(path: Path, taken: set[str]) -> str:
-    """The session's folder name: the script's file name, made safe and unique."""
-    stem = re.sub(r"[^a-z0-9._-]+", "-", path.stem.lower())
-    stem = re.sub(r"-{2,}", "-", stem).strip(".-")[:60] or "session"
+    """The session's folder name: the script's file name, made safe and unique (no dots,
+    so it never takes the name of one of the site's own files)."""
+    stem = re.sub(r"[^a-z0-9_-]+", "-", path.stem.lower())
+    stem = re.sub(r"-{2,}", "-", stem).strip("-")[:60] or "session"
     slug, n = stem, 2
-    while slug in taken or slug in ("static", "icons"):
+    while slug in taken:
         slug, n = f"{stem}-{n}", n + 1
     taken.add(slug)
     return slug
 
 
+def _suits(spec: str, script: Script) -> bool:
+    """'full' and durations suit every script; a name, the scripts that give it."""
+    return spec == "full" or spec in script.lengths or spec.strip()[:1].isdigit()
+
+
 def choose_lengths(scripts: list[Path], asked: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """Lengths per script: all of full and its named ones by default; else those asked
-    that the script can take by name ('full' and durations suit every script)."""
+    """Lengths per script: full and all its named ones by default, else those asked
+    that suit it; a name no script gives is an error."""
     loaded = [load_script(p) for p in scripts]
     if not asked:
         return [("full", *s.lengths) for s in loaded]
     for spec in asked:
-        if spec != "full" and not any(spec in s.lengths for s in loaded) and not re.match(
-                r"^[0-9]", spec.strip()):
+        if not any(_suits(spec, s) for s in loaded):
             names = sorted({n for s in loaded for n in s.lengths} | {"full"})
             raise ScriptError(f"no script names a length '{spec}' (named: {', '.join(names)})")
-    return [tuple(dict.fromkeys(a for a in asked if a in s.lengths or a == "full"
-                                or re.match(r"^[0-9]", a.strip())))
-            for s in loaded]
+    return [tuple(dict.fromkeys(a for a in asked if _suits(a, s))) for s in loaded]
 
 
 def source_key(prep: Prepared, ep: Episode, cover: bytes | None) -> str:
