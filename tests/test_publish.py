@@ -14,7 +14,7 @@ from xml.etree import ElementTree
 import feedparser
 import pytest
 from click.testing import CliRunner
-from conftest import DATA, write_script
+from conftest import DATA, ROOT, write_script
 from mutagen.id3 import ID3
 
 from audio_builder import RATE
@@ -270,3 +270,26 @@ def test_scripts_of_the_same_name_get_their_own_folders_and_any_duration(tmp_pat
         assert abs(len(decode(site / f"{slug}/36s.mp3")) / RATE - 36) < 0.5
     index = (site / "index.html").read_text()
     assert 'href="tiny/36s.html"' in index and 'href="tiny-2/36s.html"' in index
+
+
+def test_the_shipped_scripts_publish_with_every_hold_found(tmp_path):
+    """The README's command on the shipped scripts (short lengths, to keep it quick):
+    an episode each, and the page marks exactly one hold per side of every held pose."""
+    from audio_builder.script.loader import load_script
+
+    site = tmp_path / "site"
+    scripts = sorted((ROOT / "scripts").glob("*.yaml"))
+    publish(*scripts, "-o", site, "--base-url", BASE, "--length", "short")
+    feed = feedparser.parse((site / "feed.xml").read_bytes())
+    assert [e.id for e in feed.entries] == [
+        "audio-builder:deep-psoas-release/short", "audio-builder:evening-wind-down/short"]
+    for script in scripts:
+        data = json.loads((site / f"{script.stem}/short.json").read_text(encoding="utf-8"))
+        held = {e["pose"] for e in data["events"] if e.get("hold")}
+        for pose in load_script(script).poses:
+            if pose.hold is None or pose.name not in {c["title"] for c in data["chapters"]}:
+                continue
+            holds = [e for e in data["events"] if e.get("hold") and e["pose"] == pose.name]
+            assert len(holds) == max(1, len(pose.sides)), pose.name
+            held.discard(pose.name)
+        assert held == set()
