@@ -100,3 +100,17 @@ def test_preview_command_serves_until_interrupted(site):
         out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0
     assert err.splitlines()[-1] == "stopped"
+
+
+def test_a_port_in_use_is_one_line(site):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "audio_builder", "preview", str(site),
+                                 "--port", str(port)], capture_output=True, text=True,
+                                timeout=30)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
