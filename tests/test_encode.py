@@ -297,3 +297,25 @@ def test_a_file_without_gapless_fields_is_refused(tmp_path):
     junk.write_bytes(bytes([0xFF, 0xFB, 0x70, 0xC4]) + bytes(600))
     with pytest.raises(ExportError, match="no Info header"):
         read_tag(junk)
+
+
+def test_many_parts_waiting_behind_a_long_one_hold_no_descriptors(tmp_path):
+    """A long sound, then a hundred short ones: the short parts finish first and wait
+    their turn; with few file descriptors allowed, the render still completes."""
+    script = f"""
+import resource, sys
+import numpy as np
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from test_encode import array_source, bursts
+from audio_builder.mp3.encode import encode, decode
+resource.setrlimit(resource.RLIMIT_NOFILE, (48, 48))
+total = 400 * 44100
+x, sounding = bursts(total, [0] + [150 * 44100 + 4 * 44100 * n for n in range(60)], 3000)
+x[:120 * 44100] = 0.1 * np.sin(np.arange(120 * 44100) * 0.05)
+sounding[0] = (0, 120 * 44100)
+encode(array_source(x), total, {str(tmp_path / "many.mp3")!r}, "96k", None, sounding)
+print(len(decode({str(tmp_path / "many.mp3")!r})) == total)
+"""
+    run = subprocess.run([os.sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=300)
+    assert run.stdout == "True\n", run.stderr[-800:]

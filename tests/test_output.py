@@ -3,6 +3,7 @@ never a file of a render still running, and a full disk said in one line."""
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import signal
@@ -128,3 +129,48 @@ def test_a_full_disk_inside_the_library_too(small_disk):
                 f.write(bytes(1 << 20))
     assert caught.value.one_line() == f"{small_disk / 'x.mp3'}: no space left on the disk"
     assert os.listdir(small_disk) == []
+
+
+def test_a_fifo_of_our_name_is_passed_over_at_once(tmp_path):
+    fifo = tmp_path / ".x.abcdefgh.part"
+    os.mkfifo(fifo)
+    assert remove_abandoned(tmp_path) == []  # and it did not block on opening it
+    assert fifo.exists()
+
+
+def test_a_new_temp_file_is_never_seen_unlocked(tmp_path):
+    """It is made under a name the cleaner ignores, locked, then renamed: another render
+    cleaning the folder at that moment cannot take it for abandoned."""
+    from audio_builder.pipeline import output
+
+    fd, path = output._locked_temp(tmp_path / "a.mp3")
+    try:
+        assert output._OURS.fullmatch(path.name)
+        assert not output._OURS.fullmatch(path.name[:-len(".part")] + ".new")
+        assert remove_abandoned(tmp_path) == [] and path.exists()
+    finally:
+        os.close(fd)
+        path.unlink()
+
+
+@pytest.mark.parametrize("err,works", [(errno.ENOLCK, True), (errno.EACCES, False)])
+def test_a_lock_that_fails(tmp_path, monkeypatch, err, works):
+    """A file system without locks: the render goes on; any other failure: one error, and
+    neither the temp file nor its descriptor is left."""
+    from audio_builder.pipeline import output
+
+    def no_lock(fd, op):
+        raise OSError(err, os.strerror(err))
+
+    monkeypatch.setattr(output.fcntl, "flock", no_lock)
+    fds = len(os.listdir("/proc/self/fd"))
+    if works:
+        with atomic_output(tmp_path / "a.mp3") as tmp:
+            tmp.write_bytes(b"done")
+        assert (tmp_path / "a.mp3").read_bytes() == b"done"
+    else:
+        with pytest.raises(ExportError, match="cannot write"):
+            with atomic_output(tmp_path / "a.mp3"):
+                pass
+        assert os.listdir(tmp_path) == []
+    assert len(os.listdir("/proc/self/fd")) == fds

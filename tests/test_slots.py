@@ -83,3 +83,16 @@ def test_silent_frames_keep_the_byte_count_on_the_constant_bitrate_line():
             counter.feed(data[i:i + 999])
         assert counter.frames == 5000 and counter.complete() and counter.first_reach == 0
         assert written + len(data) == line.after(5040)
+
+
+def test_a_stream_that_is_not_ours_is_refused_not_looped_over():
+    import pytest
+
+    for head in (bytes.fromhex("fffb00c0"), bytes.fromhex("fffbf0c0"),  # free, bad rate
+                 bytes.fromhex("fffb7cc0")):  # reserved sample rate
+        with pytest.raises(ValueError):
+            FrameCounter().feed(head + bytes(400))
+    protected = bytearray(bytes.fromhex("fffa70c4") + bytes(309))  # with a CRC
+    counter = FrameCounter()
+    counter.feed(bytes(protected))
+    assert counter.frames == 1 and counter.first_reach == 0 and counter.complete()

@@ -31,7 +31,7 @@ from .. import RATE
 from ..cores import encoders
 from ..errors import ExportError
 from ..ffmpeg import OWN_GROUP, decode_file, ffmpeg_exe
-from .frames import FRAME, CbrLine, FrameCounter, SilentFrames
+from .frames import FRAME, CbrLine, FrameCounter, SilentFrames, frame_bytes
 from .infotag import InfoTag, crc16, parse_tag, write_tag
 from .slots import Part, parts_for, slot_count, whole
 
@@ -90,13 +90,16 @@ def encode(source: Source, total: int, out: Path, bitrate: str = "96k",
     the session is exact zeros elsewhere. None: sound everywhere (one whole part).
     """
     parts = whole(total) if sounding is None else parts_for(sounding, total)
+    first = _Stream(source, total, out, bitrate, progress)
     try:
-        return _Stream(source, total, out, bitrate, progress).write(parts)
+        return first.write(parts)
     except _Misfit as exc:
         if parts == whole(total):
             raise ExportError(f"the encoder's output does not fit the stream: {exc}") from None
         log.warning("%s; encoding the session again in one piece", exc)
-        return _Stream(source, total, out, bitrate, None).write(whole(total))
+        again = _Stream(source, total, out, bitrate, progress)
+        again.reported = first.reported  # the bar goes on from where it stood
+        return again.write(whole(total))
 
 
 class _Misfit(Exception):
@@ -106,6 +109,9 @@ class _Misfit(Exception):
 PIPE_BYTES = 1 << 20
 """Room asked for in each encoder's pipes (Linux allows up to 1 MiB unprivileged)."""
 READ_BYTES = 1 << 16
+MAX_WAITING = 8
+"""Finished parts that may wait behind a long one before no new part is started: their
+spools are what a render holds beyond its blocks."""
 SPOOL_BYTES = 2 << 20
 """A part encoded ahead of its turn is kept in memory up to this size, then on disk (an
 unnamed temp file: nothing is left behind if the render is killed)."""
@@ -151,7 +157,11 @@ class _Stream:
         self.source, self.total, self.out, self.bitrate = source, total, out, bitrate
         self.progress = progress or (lambda n: None)
         self.template = tag_template(bitrate)
-        self.silent = SilentFrames.like(self.template[:4], CbrLine(int(bitrate[:-1])))
+        line = CbrLine(int(bitrate[:-1]))
+        if frame_bytes(self.template) not in (line.short, line.short + 1):
+            raise ExportError(f"bitrate {bitrate}: the encoder's tag frame is not of that "
+                              "bitrate; choose 64k or more")
+        self.silent = SilentFrames.like(self.template[:4], line)
         self.slots = slot_count(total)
         self.next_slot = 0
         self.written = 0
@@ -224,7 +234,8 @@ class _Stream:
         selector = selectors.DefaultSelector()
         try:
             while turn < len(parts):
-                while waiting and sum(not _done(j) for j in running) < at_once:
+                while (waiting and sum(not _done(j) for j in running) < at_once
+                       and sum(_done(j) for j in running) < MAX_WAITING):
                     job = self._start(waiting.pop())
                     running.append(job)
                     stdin, stdout = job.proc.stdin, job.proc.stdout
@@ -269,7 +280,7 @@ class _Stream:
             return
         if not data:
             selector.unregister(fd)
-            job.eof = True
+            self._ended(job)
             return
         try:
             job.counter.feed(data)
@@ -298,8 +309,11 @@ class _Stream:
             job.proc.wait()
             raise ExportError(f"ffmpeg stopped while encoding: {job.messages()}") from None
 
-    def _close(self, job: _Job) -> None:
-        """A part's encoder is done and its frames are in the file: check them."""
+    def _ended(self, job: _Job) -> None:
+        """The encoder has given back everything: check its frames, and let go of its
+        process, pipe and log at once (a part waiting its turn keeps only its spool, so
+        many can wait without running out of file descriptors)."""
+        job.eof = True
         if job.proc.wait() != 0:
             raise ExportError(f"ffmpeg could not encode the MP3: {job.messages()}")
         part, counter = job.part, job.counter
@@ -307,13 +321,21 @@ class _Stream:
             raise _Misfit(f"the part at slot {part.first} came out as {counter.frames} "
                           f"frames (first reaching back {counter.first_reach} bytes), not "
                           f"the {part.frames} the stream needs")
-        self._advance(part.last + 1)
+        for pipe in (job.proc.stdin, job.proc.stdout):
+            if pipe:
+                with suppress(OSError):
+                    pipe.close()
+        job.log.close()
+
+    def _close(self, job: _Job) -> None:
+        """A part's frames are all in the file."""
+        self._advance(job.part.last + 1)
         job.stop()
 
 
 def _done(job: _Job) -> bool:
     """Whether the encoder has given back everything (its frames may wait their turn)."""
-    return job.eof and job.proc.stdin is not None and job.proc.stdin.closed
+    return job.eof
 
 
 def _finished(running: list[_Job], part: Part) -> _Job | None:

@@ -15,17 +15,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import RATE
+
 FRAME = 1152
 """Samples in one MPEG-1 Layer III frame."""
 _KBPS = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 _RATES = (44100, 48000, 32000)
 HEADER = 4
-MONO_SIDE_INFO = 17
 
 
 def is_header(data: bytes | memoryview) -> bool:
-    """An MPEG-1 Layer III frame header (no CRC or with one) at the start of `data`."""
-    return len(data) >= HEADER and data[0] == 0xFF and (data[1] & 0xFE) == 0xFA
+    """An MPEG-1 Layer III frame header (no CRC or with one) at the start of `data`, of a
+    bitrate and sample rate with a size (not free-format, nor a reserved value)."""
+    return (len(data) >= HEADER and data[0] == 0xFF and (data[1] & 0xFE) == 0xFA
+            and 0 < data[2] >> 4 < 15 and (data[2] >> 2) & 3 != 3)
 
 
 def frame_bytes(header: bytes | memoryview) -> int:
@@ -56,8 +59,8 @@ class FrameCounter:
     def feed(self, chunk: bytes) -> None:
         data = self._rest + chunk if self._rest else chunk
         pos = self._skip
-        while pos + 6 <= len(data):
-            head = data[pos:pos + 6]
+        while pos + 8 <= len(data):  # a header, its CRC if any, main_data_begin
+            head = data[pos:pos + 8]
             if not is_header(head):
                 raise ValueError(f"no frame header after {self.frames} frames")
             if self.frames == 0:
@@ -77,7 +80,7 @@ class CbrLine:
     seek by bitrate, so every slot stays on floor(k * 144000 * kbps / rate) bytes."""
 
     kbps: int
-    rate: int = 44100
+    rate: int = RATE
 
     def after(self, slots: int) -> int:
         """Audio bytes a stream on the line has after `slots` frames."""

@@ -84,8 +84,9 @@ def parse_tag(head: bytes) -> InfoTag:
 def write_tag(path: Path, tag: InfoTag, linear_toc: bool = False) -> None:
     """Write `tag`'s fields into the file's tag frame, signed "LAME3.100", CRC renewed.
 
-    The audio frames are libmp3lame 3.100's own, so the signature is true. With
-    `linear_toc`, the seek table is rewritten for a constant bitrate (after a join)."""
+    The sounding frames are libmp3lame's (the silent ones hand-made, decoding to zeros),
+    so the signature tells players what they need: trust the gapless fields. With
+    `linear_toc`, the seek table is rewritten for a constant bitrate."""
     with open(path, "r+b") as f:
         at, lame = tag.at, tag.lame
         head = bytearray(f.read(lame + 36))

@@ -23,7 +23,7 @@ class _ChaptersInOrder(ID3):
     def _write(self, config):  # type: ignore[no-untyped-def]
         from mutagen.id3._tags import save_frame
 
-        frames = list(self.values())
+        frames = list(self.values())  # a new tag: no unknown frames to carry over
         rank = {"APIC": 2, "CHAP": 1}
         ordered = sorted(range(len(frames)), key=lambda i: (rank.get(frames[i].FrameID, 0), i))
         return bytearray().join(save_frame(frames[i], config=config) for i in ordered)

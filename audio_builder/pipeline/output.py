@@ -13,6 +13,7 @@ import fcntl
 import logging
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,7 +58,9 @@ def remove_abandoned(folder: Path) -> list[Path]:
     for name in names:
         path = folder / name
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            if not stat.S_ISREG(os.lstat(path).st_mode):
+                continue  # a FIFO, a link, a folder: never ours
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
             continue
         try:
@@ -74,6 +77,32 @@ def remove_abandoned(folder: Path) -> list[Path]:
     if removed:
         log.info("removed %d temp file(s) left by renders that were stopped", len(removed))
     return removed
+
+
+def _locked_temp(target: Path) -> tuple[int, Path]:
+    """A new temp file beside `target`, locked for as long as this render lives.
+
+    It is made under a name that remove_abandoned never looks at, locked, then renamed
+    to its `.part` name (the lock stays with the file): another render cleaning the
+    folder can never find it unlocked. Where the file system has no locks, it goes on
+    without one (no other render can lock it either, so none removes it)."""
+    fd, made = -1, ""
+    try:
+        fd, made = tempfile.mkstemp(prefix=f".{target.stem[:40]}.", suffix=".new",
+                                    dir=target.parent)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
+                raise
+        path = Path(made[:-len(".new")] + SUFFIX)
+        os.rename(made, path)
+        return fd, path
+    except OSError as exc:
+        if fd >= 0:
+            os.close(fd)
+            Path(made).unlink(missing_ok=True)
+        raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 def _no_space(exc: BaseException | None) -> bool:
@@ -95,12 +124,9 @@ def atomic_output(target: Path) -> Iterator[Path]:
         check_writable(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         remove_abandoned(target.parent)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem[:40]}.", suffix=SUFFIX,
-                                   dir=target.parent)
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held while this render lives
     except OSError as exc:
         raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from None
-    tmp_path = Path(tmp)
+    fd, tmp_path = _locked_temp(target)
     try:
         yield tmp_path
         os.chmod(tmp_path, 0o644)

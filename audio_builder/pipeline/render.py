@@ -210,7 +210,7 @@ def leveled(prep: Prepared, plan: Plan, speech: SpeechStore, bitrate: str = "96k
 
     gains = session_gains(plan, infos, levels, CODEC_LOSS_DB[bitrate])
 
-    @lru_cache(maxsize=4)
+    @lru_cache(maxsize=2 * encoders() + 4)  # parts are fed in turn: each has its clips
     def audio(key: Key) -> np.ndarray:
         return at_gain(load(key), gains[key])
     return audio
