@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint sounds bench clean
+.PHONY: demo test lint sounds bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/audio-builder render scripts/deep-psoas-release.yaml
 
-test: lint
+test: lint browser
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -31,3 +31,16 @@ bench: $(STAMP)
 
 clean:
 	rm -rf out build *.egg-info
+
+# The browser tests drive Debian's chromium with Playwright (Playwright's own browser
+# download cannot be reached): installed here when missing, as root; otherwise one line
+# says what to install. The tests fail, never skip, without it.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing chromium (apt) for the browser tests" >&2; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "error: the browser tests need chromium: run 'sudo apt-get install -y chromium'" >&2; \
+	    exit 1; \
+	  fi; }

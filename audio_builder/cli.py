@@ -116,7 +116,7 @@ def render(script: Path, lengths: tuple[str, ...], output: Path | None, engine: 
            transcript: bool, cache_dir: Path | None, no_cache: bool) -> None:
     """Render SCRIPT to an MP3 guided session."""
     from . import RATE
-    from .mp3.encode import check_writable
+    from .pipeline.output import check_writable
     from .pipeline.render import VoiceChoice, default_output, plan_length, prepare, speak, write_mp3
     from .script.durations import clock
     from .sound.mix import Levels
@@ -259,3 +259,69 @@ def cache_clear(cache_dir: Path | None) -> None:
     """Remove every cached speech clip."""
     n = _cache(cache_dir, False).clear()
     click.echo(f"removed {n} entries")
+
+
+def _base_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from .publish.site import check_base_url
+
+    if value is None:
+        return None
+    try:
+        return check_base_url(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@main.command()
+@click.argument("scripts", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "site", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="The site's folder (made if missing; only files publish wrote are replaced).")
+@click.option("--base-url", callback=_base_url, metavar="URL",
+              help="Where the site will be hosted (http or https); writes feed.xml.")
+@click.option("--length", "lengths", multiple=True, metavar="full|NAME|DURATION",
+              help="Lengths to publish (default: full and every length the script names).")
+@click.option("--title", help="The site's and the feed's title (default: Guided practice).")
+@cache_option
+@handles_errors
+def publish(scripts: tuple[Path, ...], site: Path, base_url: str | None,
+            lengths: tuple[str, ...], title: str | None, cache_dir: Path | None) -> None:
+    """Publish SCRIPTS as a static site (pages, offline app, podcast feed) in SITE.
+
+    Re-publishing encodes again only the sessions that changed.
+    """
+    from .publish.site import publish as publish_site
+
+    started = time.perf_counter()
+    try:
+        done = publish_site(list(dict.fromkeys(scripts)), site, _cache(cache_dir, False),
+                            base_url, lengths, title, say=lambda m: click.echo(m, err=True))
+    except KeyboardInterrupt:  # each file is whole or absent, and the record says which
+        click.echo(f"interrupted; {site} keeps the sessions finished so far", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    feed = f", feed {site / done.feed}" if done.feed else ""
+    click.echo(f"published {site / 'index.html'} ({len(done.encoded)} encoded, "
+               f"{len(done.kept)} unchanged{feed}) in {time.perf_counter() - started:.1f}s")
+
+
+@main.command()
+@click.argument("site", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+def preview(site: Path, port: int) -> None:
+    """Serve SITE on 127.0.0.1 with seeking (Range requests), until Ctrl-C."""
+    from .publish.server import make_server
+
+    try:
+        server = make_server(site, port, quiet=False)
+    except OSError as exc:
+        _fail(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}")
+        return
+    click.echo(f"serving {site} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+    finally:
+        server.server_close()

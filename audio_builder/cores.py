@@ -14,6 +14,12 @@ def usable_cores() -> int:
     return os.cpu_count() or 1
 
 
+def encoders() -> int:
+    """MP3 encoders running at once: one per core (up to 4), or AUDIO_BUILDER_ENCODERS.
+    The bytes do not depend on it: the parts are the plan's (mp3/slots.py)."""
+    return from_env("AUDIO_BUILDER_ENCODERS", min(usable_cores(), 4))
+
+
 def from_env(name: str, default: int) -> int:
     """A positive count from the environment variable `name`, else `default`."""
     value = os.environ.get(name, "").strip()

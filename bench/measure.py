@@ -65,8 +65,8 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def measure(cmd: list[str], tmp: Path, check: bool = True) -> Run:
-    """Run `cmd` as a fresh child process; its wall time and peak memory."""
+def measure(cmd: list[str], tmp: Path, check: bool = True, cwd: Path = ROOT) -> Run:
+    """Run `cmd` as a fresh child process (in `cwd`); its wall time and peak memory."""
     env = {k: v for k, v in os.environ.items() if k != "AUDIO_BUILDER_CACHE_DIR"}
     peak = [0]
     done = threading.Event()
@@ -74,7 +74,7 @@ def measure(cmd: list[str], tmp: Path, check: bool = True) -> Run:
         LOADS.append(os.getloadavg()[0])
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out_f, stderr=err_f, stdin=subprocess.DEVNULL,
-                                cwd=ROOT, env=env, start_new_session=True)
+                                cwd=cwd, env=env, start_new_session=True)
 
         def sample() -> None:
             while not done.is_set():

@@ -76,6 +76,9 @@ QUICK = [
     Session("25m", "large", ROOT / "scripts" / "deep-psoas-release.yaml", "full"),
 ]
 CHECK_SCRIPT = ROOT / "scripts" / "deep-psoas-release.yaml"
+PREVIOUS = "4b17f5a"
+"""The last commit with the two-part renderer (the whole session encoded, cut in two in
+silence): its warm render is the `previous` column, run from a copy of that commit."""
 
 
 # ---------------------------------------------------------------- the pieces
@@ -110,6 +113,41 @@ def floor_command(raw: Path, out: Path) -> tuple[list[str], str]:
              "-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1",
              "-id3v2_version", "0", "-write_xing", "1", "-f", "mp3", str(out)],
             "copy of encode_command (96k)")
+
+
+def previous_checkout(tmp: Path) -> Path | None:
+    """audio_builder and sounds/ of PREVIOUS, unpacked from git into `tmp` (None if the
+    history is not there, e.g. a shallow clone)."""
+    folder = tmp / "previous"
+    folder.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", PREVIOUS, "audio_builder",
+                              "sounds"], capture_output=True)
+    if archive.returncode != 0:
+        log(f"note: commit {PREVIOUS} not found; no `previous` column")
+        return None
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder
+
+
+def sounding_pieces(raw: Path, plan: dict, folder: Path) -> list[Path]:
+    """The raw input of every part the renderer encodes (the plan's sounds with their
+    margins, mp3/slots.py), each in its own file: what a bare encode of only the sounding
+    spans must read."""
+    sys.path.insert(0, str(ROOT))
+    from audio_builder.mp3.slots import parts_for
+
+    spans = [(round(e["start_s"] * RATE), round(e["duration_s"] * RATE))
+             for e in plan["events"] if e["kind"] != "silence"]
+    total = raw.stat().st_size // 4
+    pieces = []
+    with open(raw, "rb") as f:
+        for n, part in enumerate(parts_for(spans, total)):
+            f.seek(part.start * 4)
+            data = f.read((min(part.stop, total) - part.start) * 4)
+            piece = folder / f"sounding-{n}.f32"
+            piece.write_bytes(data + bytes((part.stop - part.start) * 4 - len(data)))
+            pieces.append(piece)
+    return pieces
 
 
 def split_raw(raw: Path, parts: int) -> list[Path]:
@@ -164,7 +202,7 @@ def median_run(runs: list[Run]) -> dict:
 
 
 def bench_session(s: Session, tmp: Path, repeat: int, clipdir: Path,
-                  full_plans: dict[Path, dict]) -> dict:
+                  full_plans: dict[Path, dict], previous: Path | None) -> dict:
     d = tmp / s.label
     d.mkdir()
     cache = d / "cache"
@@ -197,6 +235,18 @@ def bench_session(s: Session, tmp: Path, repeat: int, clipdir: Path,
         warm_runs.append(r)
         log(f"[{s.label}] warm #{len(warm_runs)} {r.wall_s:.2f}s, {r.maxrss_mb:.0f} MB")
     row["warm"] = median_run(warm_runs) | {"discarded_not_warm": discarded}
+
+    # a2. previous: the two-part renderer of PREVIOUS, warm on the same cache (its clips
+    # are stored alike), run from its own copy of the package
+    if previous is not None:
+        prev_runs = []
+        for i in range(repeat):
+            r = measure([sys.executable, "-m", "audio_builder", "render", str(s.script),
+                         "--length", s.length, "-o", str(d / "previous.mp3"), "--cache-dir",
+                         str(cache)], tmp, cwd=previous)
+            prev_runs.append(r)
+            log(f"[{s.label}] previous #{i + 1} {r.wall_s:.2f}s, {r.maxrss_mb:.0f} MB")
+        row["previous"] = median_run(prev_runs) | {"commit": PREVIOUS}
 
     # the plan of the same session (speech durations from the same cache)
     plan_run = measure(ab("plan", str(s.script), "--length", s.length, "--json",
@@ -243,6 +293,25 @@ def bench_session(s: Session, tmp: Path, repeat: int, clipdir: Path,
     for piece in pieces:
         piece.unlink()
         piece.with_suffix(".mp3").unlink(missing_ok=True)
+
+    # d3. floor of what sounds: a bare encode of only the parts the renderer encodes
+    # (cut untimed from the same raw audio), as many at once as there are cores
+    pieces = sounding_pieces(raw, plan, d)
+    jobs = d / "sounding-jobs.txt"
+    jobs.write_text("".join(shlex.join(floor_command(p, p.with_suffix(".mp3"))[0]) + "\n"
+                            for p in pieces))
+    sounding_runs = []
+    for i in range(repeat):
+        pool = f"xargs -P {cores} -d '\\n' -n 1 sh -c < {shlex.quote(str(jobs))}"
+        r = measure(["sh", "-c", pool], tmp)
+        sounding_runs.append(r)
+        log(f"[{s.label}] floor of the sounding parts #{i + 1} {r.wall_s:.2f}s")
+    row["floor_sounding"] = median_run(sounding_runs) | {
+        "parts": len(pieces),
+        "sounding_s": round(sum(p.stat().st_size for p in pieces) / 4 / RATE, 1)}
+    for piece in pieces:
+        piece.unlink()
+        piece.with_suffix(".mp3").unlink(missing_ok=True)
     raw.unlink()
 
     # c. baseline: fill its clip folder with this plan's speech (not timed), then time it
@@ -265,6 +334,9 @@ def bench_session(s: Session, tmp: Path, repeat: int, clipdir: Path,
     row["speedup_mix_encode"] = round(row["baseline"]["mix_encode_s"] / w, 2)
     row["warm_over_floor"] = round(w / f, 2)
     row["warm_over_floor_all_cores"] = round(w / row["floor_all_cores"]["wall_s"], 2)
+    row["warm_over_floor_sounding"] = round(w / row["floor_sounding"]["wall_s"], 2)
+    if "previous" in row:
+        row["previous_over_warm"] = round(row["previous"]["wall_s"] / w, 2)
     row["cold_synth_speed"] = round(row["synthesized"]["unique_speech_s"]
                                     / row["cold"]["wall_s"], 1)
     extra = row["cold"]["wall_s"] - w
@@ -341,8 +413,9 @@ def main() -> int:
         clipdir = tmp / "baseline-clips"
         full_plans: dict[Path, dict] = {}
         rows = []
+        previous = previous_checkout(tmp)
         for s in sessions:
-            rows.append(bench_session(s, tmp, a.repeat, clipdir, full_plans))
+            rows.append(bench_session(s, tmp, a.repeat, clipdir, full_plans, previous))
         # check against a cache that holds the script's speech (as after any render)
         # and against an empty one
         check_cache = tmp / "check-cache"

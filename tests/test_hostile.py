@@ -100,8 +100,24 @@ LONG = """title: Long Rest
 poses:
   - name: Rest
     hold: 50m
-    cues: ["Rest here."]
+    cues: ["Rest here. [chime rumble]"]
 """
+
+
+def write_noise(path: Path, seconds: int) -> None:
+    """Quiet noise as a 16-bit WAV: a long sound the encoder must work through (silence
+    is not encoded at all)."""
+    import wave
+
+    import numpy as np
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    noise = np.random.default_rng(7).normal(0, 2000, seconds * 44100).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(44100)
+        w.writeframes(noise.tobytes())
 
 
 def as_in_a_terminal() -> None:
@@ -123,6 +139,7 @@ def children(pid: int) -> list[int]:
 def test_interrupted_render_leaves_nothing(tmp_path, sig):
     """A real render, stopped while ffmpeg encodes: exit 130, no output, no temp files."""
     script = write_script(tmp_path, LONG)
+    write_noise(tmp_path / "sounds" / "rumble.wav", 8 * 60)  # 8 minutes for LAME to encode
     out = tmp_path / "out"
     earlier = out / "long.mp3"
     out.mkdir()

@@ -39,3 +39,25 @@ def test_the_wheel_ships_the_sounds_and_the_schema(tmp_path):
         from audio_builder.speech.engines.kokoro_engine import VOICES
 
         assert {f"{v.file}.bin" for v in VOICES.values()} <= {p.name for p in voices.iterdir()}
+
+
+def test_the_wheel_ships_the_site_templates_and_static_files(tmp_path):
+    """publish reads its templates and the page's script, styles and worker from the
+    package: a wheel must carry every one of them."""
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    for name in ("audio_builder", "sounds"):
+        shutil.copytree(ROOT / name, source / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w",
+                    str(tmp_path), str(source)], check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("audio_builder-*.whl")
+    publish = ROOT / "audio_builder" / "publish"
+    wanted = sorted(p for folder in ("templates", "static") for p in (publish / folder).iterdir())
+    assert len(wanted) == 7  # app.js icon.svg style.css sw.js and 3 templates
+    with zipfile.ZipFile(wheel) as z:
+        for path in wanted:
+            shipped = f"audio_builder/publish/{path.parent.name}/{path.name}"
+            assert z.read(shipped) == path.read_bytes()

@@ -82,6 +82,44 @@ def test_chapters_match_plan(rendered, tiny):
         assert abs(got.end_ms / 1000 - want["end_s"]) <= 0.05
 
 
+def test_chapters_stand_in_time_order_for_readers_that_ignore_the_table(rendered, tiny):
+    """ffmpeg (and players built on it) lists CHAP frames in file order, not the CTOC's."""
+    import subprocess
+
+    from audio_builder.ffmpeg import ffmpeg_exe
+
+    meta = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(rendered / "tiny-full.mp3"),
+                           "-f", "ffmetadata", "-"], capture_output=True, text=True,
+                          check=True).stdout
+    sections = meta.split("[CHAPTER]")[1:]
+    titles = [line.split("=", 1)[1] for sec in sections for line in sec.splitlines()
+              if line.startswith("title=")]
+    starts = [int(line.split("=", 1)[1]) for sec in sections for line in sec.splitlines()
+              if line.startswith("START=")]
+    assert titles == [c["title"] for c in plan_of(tiny)["chapters"]]
+    assert starts == sorted(starts)
+
+
+def test_many_chapters_are_written_by_start_time(rendered, tmp_path):
+    """With a dozen chapters of unequal titles, mutagen's own order (by size, then hash)
+    would scramble them; ffmpeg reads them back in time order."""
+    import shutil
+    import subprocess
+
+    from audio_builder.ffmpeg import ffmpeg_exe
+    from audio_builder.mp3.tags import ChapterMark, Tags, write_tags
+
+    copy = tmp_path / "many.mp3"
+    shutil.copy(rendered / "tiny-full.mp3", copy)
+    names = [("Pose " + "x" * (n * 7 % 11)) + f" {n}" for n in range(12)]
+    marks = tuple(ChapterMark(t, n * 3000, (n + 1) * 3000) for n, t in enumerate(names))
+    write_tags(copy, Tags("Many", None, None, marks))
+    meta = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(copy), "-f", "ffmetadata",
+                           "-"], capture_output=True, text=True, check=True).stdout
+    assert [line[6:] for line in meta.splitlines() if line.startswith("title=")][1:] == names
+    assert [c.title for c in read_chapters(copy)] == names
+
+
 def test_mp3_format(rendered):
     from mutagen.mp3 import MP3
 

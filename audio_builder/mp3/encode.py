@@ -1,10 +1,13 @@
-"""MP3 encoding through ffmpeg's libmp3lame, fed block by block through a pipe.
+"""MP3 encoding through ffmpeg's libmp3lame, only where the session sounds.
 
-libmp3lame (unlike lameenc) writes the Info/LAME header with the encoder delay and
-padding, so players show the exact length and chapters land on time. The encoder is the
-floor of a render's time, so a session is cut in silence into parts, encoded at once on
-every core and joined (cuts.py, infotag.py). Output goes to a temp file beside the target
-and is renamed into place only when complete.
+A guided session is mostly silence (80% of the psoas session, 94% of a long one), and
+LAME spends its time on silence as on speech. So only the parts around sounds are
+encoded (slots.py), several encoders at once, each fed block by block through a pipe by
+one thread; every other frame slot gets a hand-made silent frame (frames.py). The stream
+is written in slot order into the output file, and its Info/LAME tag (infotag.py) is
+written last: frame and byte counts, seek table, delay and padding set from the session's
+exact length, CRCs. Should a part not come out as the stream needs (another libmp3lame),
+the session is encoded again in one piece, with a warning.
 """
 
 from __future__ import annotations
@@ -15,17 +18,22 @@ import os
 import selectors
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
+from typing import IO, BinaryIO
 
 import numpy as np
 
 from .. import RATE
-from ..cores import from_env
+from ..cores import encoders
 from ..errors import ExportError
 from ..ffmpeg import OWN_GROUP, decode_file, ffmpeg_exe
-from .infotag import FRAME, InfoTag, join, sign
+from .frames import FRAME, CbrLine, FrameCounter, SilentFrames, frame_bytes
+from .infotag import InfoTag, crc16, parse_tag, write_tag
+from .slots import Part, parts_for, slot_count, whole
 
 CODEC_LOSS_DB = {"64k": 0.44, "96k": 0.45, "128k": 0.45, "160k": 0.45, "192k": 0.27}
 """Loudness that LAME's CBR quantizer takes away, by bitrate, made up before encoding.
@@ -34,16 +42,22 @@ Measured here on speech, a 1 kHz tone and noise alike (integrated loudness befor
 after encoding): the loss is a steady level drop, not a change of sound.
 """
 
+_SETTINGS = ["-c:a", "libmp3lame", "-fflags", "+bitexact", "-flags:a", "+bitexact",
+             "-map_metadata", "-1", "-id3v2_version", "0"]
+_INPUT = ["-f", "f32le", "-ar", str(RATE), "-ac", "1", "-i", "pipe:0"]
+
 
 def encode_command(out: Path, bitrate: str) -> list[str]:
-    return [
-        ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-        "-f", "f32le", "-ar", str(RATE), "-ac", "1", "-i", "pipe:0",
-        "-c:a", "libmp3lame", "-b:a", bitrate,
-        "-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1",
-        "-id3v2_version", "0", "-write_xing", "1",
-        "-f", "mp3", str(out),
-    ]
+    """ffmpeg encoding raw samples on stdin into a whole MP3 file with its Info tag (the
+    bench's floor, and the template of the tag)."""
+    return [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *_INPUT,
+            *_SETTINGS, "-b:a", bitrate, "-write_xing", "1", "-f", "mp3", str(out)]
+
+
+def part_command(bitrate: str) -> list[str]:
+    """ffmpeg encoding raw samples on stdin into bare MP3 frames on stdout."""
+    return [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", *_INPUT,
+            *_SETTINGS, "-b:a", bitrate, "-write_xing", "0", "-f", "mp3", "pipe:1"]
 
 
 Source = Callable[[int, int], Iterable[np.ndarray]]
@@ -52,183 +66,281 @@ Source = Callable[[int, int], Iterable[np.ndarray]]
 log = logging.getLogger(__name__)
 
 
-PARTS = 2
-"""Parts a session is encoded in, all at once. A constant, not the core count, so every
-machine writes the same bytes (SPEC.md: repeatable). Measured on 2 cores, 45 minutes,
-five runs each: 2 parts 4.83 s, 4 parts 5.31 s (the feeding thread gets less of the
-machine); more cores would gain from more parts, at the price of other bytes."""
-
-
-def encoders() -> int:
-    """Parts to encode in (AUDIO_BUILDER_ENCODERS overrides PARTS; 1: one encoder)."""
-    return from_env("AUDIO_BUILDER_ENCODERS", PARTS)
+@lru_cache(maxsize=8)
+def tag_template(bitrate: str) -> bytes:
+    """The Info/LAME tag frame libmp3lame writes at this bitrate (from one silent frame
+    encoded in a temp folder): every field the stream's own tag keeps as LAME set it."""
+    with tempfile.TemporaryDirectory(prefix="audio-builder-") as folder:
+        out = Path(folder) / "tag.mp3"
+        proc = subprocess.run(encode_command(out, bitrate), input=bytes(4 * FRAME),
+                              capture_output=True, process_group=OWN_GROUP)
+        if proc.returncode != 0 or not out.is_file():
+            raise ExportError(f"ffmpeg could not encode the MP3: "
+                              f"{proc.stderr.decode(errors='replace').strip()[:200]}")
+        head = out.read_bytes()
+    return head[:parse_tag(head).frame_bytes]
 
 
 def encode(source: Source, total: int, out: Path, bitrate: str = "96k",
-           progress: Callable[[int], None] | None = None, cuts: Sequence[int] = ()) -> None:
+           progress: Callable[[int], None] | None = None,
+           sounding: Iterable[tuple[int, int]] | None = None) -> InfoTag:
     """Encode samples [0, total) of `source` into an MP3 file at `out`.
 
-    With `cuts` (from cuts.cut_points: frame-aligned, in silence), each part has its own
-    ffmpeg, all running at once, and the parts are joined into one gapless stream of
-    exactly `total` samples. Should a part not come out the length the join needs (a
-    different libmp3lame), the session is encoded again as one part, with a warning.
+    `sounding`: the (start, length) spans where anything sounds (mix.sounding_spans);
+    the session is exact zeros elsewhere. None: sound everywhere (one whole part).
     """
-    bounds = [0, *cuts, total]
-    spans = list(zip(bounds, bounds[1:]))
-    parts = [out, *(out.with_name(f"{out.name}.{i}") for i in range(1, len(spans)))]
-    last = len(spans) - 1  # every part but the last stops a frame short of its cut
+    parts = whole(total) if sounding is None else parts_for(sounding, total)
+    first = _Stream(source, total, out, bitrate, progress)
     try:
-        _run([(source(a, b if i == last else b - FRAME), path)
-              for i, ((a, b), path) in enumerate(zip(spans, parts))], bitrate, progress)
-        if len(parts) == 1:
-            _check_length(sign(out), total)
-            return
-        if progress:
-            progress(FRAME * len(cuts))  # the frames the parts leave to the join
-        try:
-            whole = join(out, parts[1:], [b - a for a, b in spans])
-        except ExportError as exc:
-            log.warning("%s; encoding again on one core", exc)
-            encode(source, total, out, bitrate)
-            return
-        _check_length(whole, total)
-    finally:
-        for path in parts[1:]:
-            path.unlink(missing_ok=True)
+        return first.write(parts)
+    except _Misfit as exc:
+        if parts == whole(total):
+            raise ExportError(f"the encoder's output does not fit the stream: {exc}") from None
+        log.warning("%s; encoding the session again in one piece", exc)
+        again = _Stream(source, total, out, bitrate, progress)
+        again.reported = first.reported  # the bar goes on from where it stood
+        return again.write(whole(total))
+
+
+class _Misfit(Exception):
+    """A part that did not come out as the stream needs it."""
 
 
 PIPE_BYTES = 1 << 20
-"""Room asked for in each encoder's pipe (Linux allows up to 1 MiB unprivileged)."""
+"""Room asked for in each encoder's pipes (Linux allows up to 1 MiB unprivileged)."""
+READ_BYTES = 1 << 16
+MAX_WAITING = 8
+"""Finished parts that may wait behind a long one before no new part is started: their
+spools are what a render holds beyond its blocks."""
+SPOOL_BYTES = 2 << 20
+"""A part encoded ahead of its turn is kept in memory up to this size, then on disk (an
+unnamed temp file: nothing is left behind if the render is killed)."""
 
 
-class _Encoder:
-    """One ffmpeg encoding one part. Its messages go to a temp file, not a pipe: a pipe
-    nobody reads while feeding could fill and stall it."""
+@dataclass
+class _Job:
+    """One ffmpeg encoding one part: its input blocks, what it has given back so far."""
 
-    def __init__(self, path: Path, bitrate: str) -> None:
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(encode_command(path, bitrate), stdin=subprocess.PIPE,
-                                     stderr=self.log, process_group=OWN_GROUP)
+    part: Part
+    blocks: Iterator[np.ndarray]
+    proc: subprocess.Popen
+    log: IO[bytes]
+    counter: FrameCounter = field(default_factory=FrameCounter)
+    spool: IO[bytes] | None = None
+    """Output kept until the part's turn to be written; None once it streams to the file."""
+    pending: memoryview = memoryview(b"")
+    eof: bool = False
 
     def messages(self) -> str:
         self.log.seek(0)
         return self.log.read().decode(errors="replace").strip()[:200]
 
-    def finish(self) -> None:
-        if self.proc.wait() != 0:
-            raise ExportError(f"ffmpeg could not encode the MP3: {self.messages()}")
-
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        if self.proc.stdin:
-            with suppress(OSError):
-                self.proc.stdin.close()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe:
+                with suppress(OSError):
+                    pipe.close()
         self.log.close()
+        if self.spool:
+            self.spool.close()
 
 
-def _run(jobs: list[tuple[Iterable[np.ndarray], Path]], bitrate: str,
-         progress: Callable[[int], None] | None) -> None:
-    """One ffmpeg per (blocks, path), all fed at once by this one thread.
+class _Stream:
+    """The MP3 stream written in slot order: the tag frame (rewritten last), then each
+    part's frames or silent frames, slot by slot, with a running CRC and byte count."""
 
-    Any failure or interruption kills them all; the caller removes the files. Ctrl-C
-    reaches this process alone (OWN_GROUP), so it is never mistaken for an encoder
-    failing."""
-    encoders: list[_Encoder] = []
-    try:
-        for _, path in jobs:
-            encoders.append(_Encoder(path, bitrate))
-        _feed([chunks for chunks, _ in jobs], encoders, progress)
-        for encoder in encoders:
-            encoder.finish()
-    finally:
-        for encoder in encoders:
-            encoder.stop()
+    def __init__(self, source: Source, total: int, out: Path, bitrate: str,
+                 progress: Callable[[int], None] | None) -> None:
+        self.source, self.total, self.out, self.bitrate = source, total, out, bitrate
+        self.progress = progress or (lambda n: None)
+        self.template = tag_template(bitrate)
+        line = CbrLine(int(bitrate[:-1]))
+        if frame_bytes(self.template) not in (line.short, line.short + 1):
+            raise ExportError(f"bitrate {bitrate}: the encoder's tag frame is not of that "
+                              "bitrate; choose 64k or more")
+        self.silent = SilentFrames.like(self.template[:4], line)
+        self.slots = slot_count(total)
+        self.next_slot = 0
+        self.written = 0
+        self.crc = 0
+        self.reported = 0
+        self.file: BinaryIO | None = None
+
+    # ---- writing, in slot order ----------------------------------------------------
+
+    def _audio(self, data: bytes) -> None:
+        assert self.file is not None
+        self.file.write(data)
+        self.crc = crc16(data, self.crc)
+        self.written += len(data)
+
+    def _silence_until(self, slot: int) -> None:
+        for block in self.silent.run(self.next_slot, slot - self.next_slot, self.written):
+            self._audio(block)
+        self._advance(slot)
+
+    def _advance(self, slot: int) -> None:
+        """Report progress in samples, up to the session's end."""
+        self.next_slot = slot
+        done = min(self.total, slot * FRAME)
+        if done > self.reported:
+            self.progress(done - self.reported)
+            self.reported = done
+
+    def write(self, parts: list[Part]) -> InfoTag:
+        with open(self.out, "wb") as self.file:
+            self.file.write(self.template)
+            self._encode(parts)
+            self._silence_until(self.slots)
+        tag = parse_tag(self.template)
+        delay = tag.delay
+        tag = replace(tag, frames=self.slots, size=len(self.template) + self.written,
+                      padding=self.slots * FRAME - delay - self.total, music_crc=self.crc)
+        write_tag(self.out, tag, linear_toc=True)
+        return tag
+
+    # ---- the encoders --------------------------------------------------------------
+
+    def _blocks(self, part: Part) -> Iterator[np.ndarray]:
+        """The part's input: the session's samples, then zeros to its whole frames."""
+        yield from self.source(part.start, min(part.stop, self.total))
+        if part.stop > self.total:
+            yield np.zeros(part.stop - self.total, np.float32)
+
+    def _start(self, part: Part) -> _Job:
+        err = tempfile.TemporaryFile()
+        proc = subprocess.Popen(part_command(self.bitrate), stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=err, process_group=OWN_GROUP)
+        job = _Job(part, self._blocks(part), proc, err,
+                   spool=tempfile.SpooledTemporaryFile(SPOOL_BYTES))
+        for pipe in (proc.stdin, proc.stdout):
+            assert pipe is not None
+            os.set_blocking(pipe.fileno(), False)
+            with suppress(OSError, AttributeError):
+                fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        return job
+
+    def _encode(self, parts: list[Part]) -> None:
+        """Run up to encoders() ffmpegs at once, fed and drained by this one thread (no
+        locks, and memory stays that of one thread); the earliest unfinished part streams
+        into the file, later ones wait in their spools (a finished one no longer counts
+        against the encoders running, so a long part never leaves a core idle)."""
+        waiting, turn = list(reversed(parts)), 0
+        running: list[_Job] = []
+        at_once = encoders()
+        selector = selectors.DefaultSelector()
+        try:
+            while turn < len(parts):
+                while (waiting and sum(not _done(j) for j in running) < at_once
+                       and sum(_done(j) for j in running) < MAX_WAITING):
+                    job = self._start(waiting.pop())
+                    running.append(job)
+                    stdin, stdout = job.proc.stdin, job.proc.stdout
+                    assert stdin is not None and stdout is not None
+                    selector.register(stdin.fileno(), selectors.EVENT_WRITE, job)
+                    selector.register(stdout.fileno(), selectors.EVENT_READ, job)
+                    if job.part == parts[turn]:
+                        self._take_turn(job)
+                for key, events in selector.select():
+                    job = key.data
+                    if events & selectors.EVENT_READ:
+                        self._drain(job, selector, key.fd)
+                    else:
+                        self._feed(job, selector, key.fd)
+                while turn < len(parts) and (done := _finished(running, parts[turn])):
+                    self._close(done)
+                    running.remove(done)
+                    turn += 1
+                    nxt = [j for j in running if turn < len(parts) and j.part == parts[turn]]
+                    if nxt:
+                        self._take_turn(nxt[0])
+        finally:
+            selector.close()
+            for job in running:
+                job.stop()
+
+    def _take_turn(self, job: _Job) -> None:
+        """The part is next in the stream: silence up to it, then what it has made."""
+        self._silence_until(job.part.first)
+        assert job.spool is not None
+        job.spool.seek(0)
+        while data := job.spool.read(1 << 20):
+            self._audio(data)
+        job.spool.close()
+        job.spool = None
+        self._advance(job.part.first + job.counter.frames)
+
+    def _drain(self, job: _Job, selector: selectors.BaseSelector, fd: int) -> None:
+        try:
+            data = os.read(fd, READ_BYTES)
+        except BlockingIOError:
+            return
+        if not data:
+            selector.unregister(fd)
+            self._ended(job)
+            return
+        try:
+            job.counter.feed(data)
+        except ValueError as exc:
+            raise _Misfit(f"part at slot {job.part.first}: {exc}") from None
+        if job.spool is None:
+            self._audio(data)
+            self._advance(job.part.first + job.counter.frames)
+        else:
+            job.spool.write(data)
+
+    def _feed(self, job: _Job, selector: selectors.BaseSelector, fd: int) -> None:
+        if not job.pending:
+            chunk = next(job.blocks, None)
+            if chunk is None:
+                selector.unregister(fd)
+                assert job.proc.stdin is not None
+                job.proc.stdin.close()
+                return
+            job.pending = np.ascontiguousarray(chunk, "<f4").data.cast("B")
+        try:
+            job.pending = job.pending[os.write(fd, job.pending):]
+        except BlockingIOError:
+            return
+        except BrokenPipeError:
+            job.proc.wait()
+            raise ExportError(f"ffmpeg stopped while encoding: {job.messages()}") from None
+
+    def _ended(self, job: _Job) -> None:
+        """The encoder has given back everything: check its frames, and let go of its
+        process, pipe and log at once (a part waiting its turn keeps only its spool, so
+        many can wait without running out of file descriptors)."""
+        job.eof = True
+        if job.proc.wait() != 0:
+            raise ExportError(f"ffmpeg could not encode the MP3: {job.messages()}")
+        part, counter = job.part, job.counter
+        if not counter.complete() or counter.frames != part.frames or counter.first_reach:
+            raise _Misfit(f"the part at slot {part.first} came out as {counter.frames} "
+                          f"frames (first reaching back {counter.first_reach} bytes), not "
+                          f"the {part.frames} the stream needs")
+        for pipe in (job.proc.stdin, job.proc.stdout):
+            if pipe:
+                with suppress(OSError):
+                    pipe.close()
+        job.log.close()
+
+    def _close(self, job: _Job) -> None:
+        """A part's frames are all in the file."""
+        self._advance(job.part.last + 1)
+        job.stop()
 
 
-def _feed(sources: list[Iterable[np.ndarray]], encoders: list[_Encoder],
-          progress: Callable[[int], None] | None) -> None:
-    """Write each source's blocks to its encoder whenever that pipe has room.
-
-    One thread keeps every encoder busy (mixing a block is far quicker than encoding
-    it), with no locks, and memory stays that of one thread: a second thread would get
-    its own malloc arena and grow with the session's length."""
-    selector = selectors.DefaultSelector()
-    for chunks, encoder in zip(sources, encoders):
-        assert encoder.proc.stdin is not None
-        fd = encoder.proc.stdin.fileno()
-        os.set_blocking(fd, False)
-        with suppress(OSError, AttributeError):
-            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-        selector.register(fd, selectors.EVENT_WRITE, [iter(chunks), memoryview(b""), encoder])
-    try:
-        while selector.get_map():
-            for key, _ in selector.select():
-                state = key.data
-                if not state[1]:
-                    chunk = next(state[0], None)
-                    if chunk is None:
-                        selector.unregister(key.fd)
-                        state[2].proc.stdin.close()
-                        continue
-                    state[1] = np.ascontiguousarray(chunk, "<f4").data.cast("B")
-                    if progress:
-                        progress(len(chunk))
-                try:
-                    state[1] = state[1][os.write(key.fd, state[1]):]
-                except BlockingIOError:
-                    continue
-                except BrokenPipeError:
-                    state[2].proc.wait()
-                    raise ExportError(f"ffmpeg stopped while encoding: {state[2].messages()}"
-                                      ) from None
-    finally:
-        selector.close()
+def _done(job: _Job) -> bool:
+    """Whether the encoder has given back everything (its frames may wait their turn)."""
+    return job.eof
 
 
-def _check_length(tag: InfoTag, total: int) -> None:
-    if tag.samples != total:
-        raise ExportError(f"the encoded file holds {tag.samples} samples, not the "
-                          f"{total} planned")
-
-
-def check_writable(target: Path) -> None:
-    """ExportError if the file could not be written (its folders are made only when it is).
-
-    Called before anything is spoken, so a typo in -o costs nothing."""
-    if target.is_dir():
-        raise ExportError(f"cannot write {target}: it is a folder")
-    folder = target.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not folder.is_dir():
-        raise ExportError(f"cannot write {target}: {folder} is a file, not a folder")
-    if not os.access(folder, os.W_OK):
-        raise ExportError(f"cannot write {target}: {folder} is not writable")
-
-
-@contextmanager
-def atomic_output(target: Path) -> Iterator[Path]:
-    """A temp path beside `target`, renamed onto it on success, removed on any failure.
-
-    An earlier file at `target` stays untouched until the new one is complete.
-    """
-    try:
-        check_writable(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem[:40]}.", suffix=".part",
-                                   dir=target.parent)
-    except OSError as exc:
-        raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from None
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.chmod(tmp_path, 0o644)
-        os.replace(tmp_path, target)
-    finally:
-        tmp_path.unlink(missing_ok=True)
+def _finished(running: list[_Job], part: Part) -> _Job | None:
+    """The job of `part`, if its encoder has given back everything."""
+    return next((j for j in running if j.part == part and _done(j)), None)
 
 
 def decode(path: Path) -> np.ndarray:

@@ -1,6 +1,8 @@
 """ID3v2 tags with mutagen: title, artist, comment, and chapters (CHAP inside a CTOC).
 
-Players such as Overcast and Apple Podcasts ignore CHAP frames without a CTOC table.
+Players such as Overcast and Apple Podcasts ignore CHAP frames without a CTOC table, and
+readers that ignore the CTOC (ffmpeg, and players built on it) list chapters in the
+order their frames stand in the file, so CHAP frames are written by start time.
 Nothing time- or random-dependent is written, so renders stay byte-identical.
 """
 
@@ -10,6 +12,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mutagen.id3 import APIC, CHAP, COMM, CTOC, ID3, TIT2, TPE1, CTOCFlags, PictureType
+
+
+class _ChaptersInOrder(ID3):
+    """mutagen writes frames by importance, then by size and hash, which scrambles CHAP
+    frames; this writes them in the order they were added (by time), after the text
+    frames and before pictures. (mutagen's ID3 writer is overridden at `_write`: the
+    version range in pyproject.toml is the one checked.)"""
+
+    def _write(self, config):  # type: ignore[no-untyped-def]
+        from mutagen.id3._tags import save_frame
+
+        frames = list(self.values())  # a new tag: no unknown frames to carry over
+        rank = {"APIC": 2, "CHAP": 1}
+        ordered = sorted(range(len(frames)), key=lambda i: (rank.get(frames[i].FrameID, 0), i))
+        return bytearray().join(save_frame(frames[i], config=config) for i in ordered)
 
 
 @dataclass(frozen=True)
@@ -30,7 +47,7 @@ class Tags:
 
 
 def write_tags(path: Path, tags: Tags) -> None:
-    id3 = ID3()
+    id3 = _ChaptersInOrder()
     id3.add(TIT2(encoding=3, text=[tags.title]))
     if tags.artist:
         id3.add(TPE1(encoding=3, text=[tags.artist]))

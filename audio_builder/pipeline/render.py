@@ -13,14 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import RATE
+from ..cores import encoders
 from ..errors import LengthError, ScriptError, SynthesisError, Where
-from ..mp3.cuts import cut_points
-from ..mp3.encode import CODEC_LOSS_DB, atomic_output, encode, encoders
-from ..mp3.tags import ChapterMark, Tags, write_tags
 from ..plan import Plan, make_plan, reachable, texts_to_speak, unreachable
 from ..plan.outline import recording_key
 from ..script.durations import format_duration, ms_to_samples, parse_ms
@@ -34,8 +33,12 @@ from ..sound.recordings import load_recording
 from ..speech.cache import Cache, clip_key
 from ..speech.engines import Engine, EngineOptions, make_engine
 from ..speech.synth import SpeechStore, synthesize
+from .output import atomic_output
 from .progress import stage
 from .transcript import webvtt
+
+if TYPE_CHECKING:
+    from ..mp3.tags import Tags
 
 LEVELS = Levels()
 
@@ -205,6 +208,8 @@ def length_error(script: Script, name: str, message: str) -> LengthError:
 
 
 def tags_for(script: Script, plan: Plan) -> Tags:
+    from ..mp3.tags import ChapterMark, Tags  # mutagen: not for check and plan
+
     title = script.title if plan.length_name == "full" else f"{script.title} ({plan.length_name})"
     marks = tuple(ChapterMark(c.title, round(c.start * 1000 / RATE), round(c.end * 1000 / RATE))
                   for c in plan.chapters)
@@ -227,9 +232,11 @@ def leveled(prep: Prepared, plan: Plan, speech: SpeechStore, bitrate: str = "96k
     infos: dict[Key, ClipInfo] = {("chime", n): c.info for n, c in chimes.items()}
     infos |= {("speech", e.speech_key): speech.infos[e.speech_key]
               for e in plan.events if e.kind == "speech"}
+    from ..mp3.encode import CODEC_LOSS_DB  # the encoder: not for check and plan
+
     gains = session_gains(plan, infos, levels, CODEC_LOSS_DB[bitrate])
 
-    @lru_cache(maxsize=4)
+    @lru_cache(maxsize=2 * encoders() + 4)  # parts are fed in turn: each has its clips
     def audio(key: Key) -> np.ndarray:
         return at_gain(load(key), gains[key])
     return audio
@@ -241,14 +248,17 @@ def write_mp3(prep: Prepared, plan: Plan, speech: SpeechStore, out: Path,
     """Mix and encode one plan into `out`, atomically: complete or absent.
 
     Clips are read, leveled and mixed as the timeline reaches them, so memory stays flat;
-    the session is encoded in parts at once (cut in silence), joined gaplessly.
+    only what sounds is encoded (several encoders at once), silence is filled frame by
+    frame (mp3/encode.py).
     With `transcript`, a WebVTT file of the spoken cues is written beside it (same stem).
     """
+    from ..mp3.encode import encode
+    from ..mp3.tags import write_tags
+
     audio = leveled(prep, plan, speech, bitrate, levels)
-    cuts = cut_points(sounding_spans(plan), plan.total, encoders())
     with atomic_output(out) as tmp, stage("Encoding", plan.total, show_progress) as advance:
         encode(lambda a, b: blocks(plan, audio, start=a, stop=b), plan.total, tmp, bitrate,
-               advance, cuts)
+               advance, sounding_spans(plan))
         write_tags(tmp, tags_for(prep.script, plan))
         if transcript:
             with atomic_output(out.with_suffix(".vtt")) as vtt:

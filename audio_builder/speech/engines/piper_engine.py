@@ -6,16 +6,15 @@ otherwise samples random noise inside the model and no two renders would match.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
-from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from ...cores import from_env, usable_cores
 from ...errors import SynthesisError
+from ..digest import file_digest
 from . import EngineOptions, Spoken, register
 
 BUNDLED = "joe"
@@ -28,19 +27,9 @@ def bundled_model() -> Path:
     return Path(model_path())
 
 
-@lru_cache(maxsize=8)
-def _file_digest(path: str, size: int, mtime: float) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:16]
-
-
 def model_digest(path: Path) -> str:
     """A hash of the model file, so a changed voice never reuses cached speech."""
-    st = path.stat()
-    return _file_digest(str(path), st.st_size, st.st_mtime)
+    return file_digest(path)
 
 
 @register("piper", "offline neural speech (default); the bundled voice 'joe' or any .onnx")

@@ -1,0 +1,90 @@
+"""The site's HTML: Jinja2 templates with autoescape, so a script's text is always text.
+
+A session page is the cue sheet itself (readable and printable without script); app.js
+reads the session's JSON file and adds the live parts (now playing, hold countdown).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from .. import RATE
+from ..script.durations import format_duration
+from .data import Episode, hold_events
+
+STATIC = Path(str(files(__package__) / "static"))
+DEFAULT_TITLE = "Guided practice"
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+       "media-src 'self'; connect-src 'self'; manifest-src 'self'; worker-src 'self'; "
+       "object-src 'none'; base-uri 'none'; form-action 'none'")
+"""Only the site's own files; no inline script or style, nothing from elsewhere."""
+
+_env = Environment(loader=PackageLoader(__package__ or "audio_builder.publish", "templates"),
+                   autoescape=select_autoescape(default=True, default_for_string=True),
+                   trim_blocks=True, lstrip_blocks=True)
+
+
+def mmss(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f"{m}:{s:02d}"
+
+
+_env.filters["mmss"] = mmss
+_env.filters["duration"] = format_duration
+_env.globals["csp"] = CSP
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One rectangle of the timeline picture, in thousandths of the session."""
+
+    kind: str
+    x: float
+    width: float
+    label: str
+
+
+def timeline(ep: Episode) -> tuple[list[Bar], list[Bar]]:
+    """The picture of the session: speech, holds and chimes on a line; chapter ticks."""
+    total = ep.plan.total or 1
+    holds = hold_events(ep.plan, ep.sides)
+    bars = []
+    for i, e in enumerate(ep.plan.events):
+        if e.kind == "silence" and i not in holds:
+            continue
+        kind = "hold" if i in holds else e.kind
+        bars.append(Bar(kind, round(e.start * 1000 / total, 2),
+                        max(0.6, round(e.length * 1000 / total, 2)),
+                        f"{kind} {mmss(e.start / RATE)}, {format_duration(e.length / RATE)}"))
+    ticks = [Bar("chapter", round(c.start * 1000 / total, 2), 0, c.title)
+             for c in ep.plan.chapters]
+    return bars, ticks
+
+
+def session_html(ep: Episode, audio: str) -> str:
+    """One session at one length: player, chapters with their cues, timeline, cue sheet.
+
+    `audio` is the MP3's address relative to the page (versioned by its content)."""
+    chapters = []
+    for c in ep.plan.chapters:
+        cues = [e.text for e in ep.plan.events
+                if e.kind == "speech" and e.text and c.start <= e.start < c.end]
+        chapters.append({"title": c.title, "start": c.start / RATE, "cues": cues})
+    bars, ticks = timeline(ep)
+    return _env.get_template("session.html").render(
+        ep=ep, chapters=chapters, bars=bars, ticks=ticks, seconds=ep.seconds,
+        dropped=ep.plan.dropped, data=f"{ep.length}.json", audio=audio)
+
+
+def index_html(episodes: list[Episode], title: str | None, feed: str | None) -> str:
+    """Every session and its lengths, in the order the scripts were given; `feed` is the
+    feed's full address (students copy it into a podcast app)."""
+    sessions: dict[str, list[Episode]] = {}
+    for ep in episodes:
+        sessions.setdefault(ep.slug, []).append(ep)
+    return _env.get_template("index.html").render(
+        title=title or DEFAULT_TITLE, sessions=list(sessions.values()), feed=feed)

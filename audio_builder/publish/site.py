@@ -1,0 +1,200 @@
+"""publish: scripts -> rendered sessions -> a static site (and a feed), re-made only
+where something changed.
+
+Everything a user can get wrong (scripts, lengths, the base URL, files in the way) is
+found before the first word is spoken. An MP3 is encoded again only when what it is
+made from changed: its plan, tags, cover, voice, sounds, bitrate and this version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .. import __version__
+from ..errors import ScriptError
+from ..pipeline.render import Prepared, plan_length, prepare, speak, tags_for, write_mp3
+from ..plan import texts_to_speak
+from ..plan.timeline import plan_dict
+from ..script.loader import load_script
+from ..script.model import Script
+from ..speech.cache import Cache
+from ..speech.synth import SpeechStore
+from .data import Episode, chapters_data, page_data
+from .files import Site, sha256_file
+from .icons import BACKGROUND, ICONS, icon_files
+from .pages import DEFAULT_TITLE, STATIC, index_html, session_html
+
+BITRATE = "96k"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one publish did, for the command to report."""
+
+    encoded: list[str]
+    kept: list[str]
+    feed: str | None
+
+
+def check_base_url(url: str) -> str:
+    """An http(s) URL with a host, ending in '/' so files are found under it."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(
+            ch.isspace() or ch in "<>\"'" for ch in url.strip()):
+        raise ValueError("must be an http:// or https:// address, like https://example.org/yoga/")
+    if parts.query or parts.fragment:
+        raise ValueError("must not have a query (?...) or fragment (#...)")
+    base = url.strip()
+    return base if base.endswith("/") else base + "/"
+
+
+def slug_for(path: Path, taken: set[str]) -> str:
+    """The session's folder name: the script's file name, made safe and unique (no dots,
+    so it never takes the name of one of the site's own files)."""
+    stem = re.sub(r"[^a-z0-9_-]+", "-", path.stem.lower())
+    stem = re.sub(r"-{2,}", "-", stem).strip("-")[:60] or "session"
+    slug, n = stem, 2
+    while slug in taken:
+        slug, n = f"{stem}-{n}", n + 1
+    taken.add(slug)
+    return slug
+
+
+def _suits(spec: str, script: Script) -> bool:
+    """'full' and durations suit every script; a name, the scripts that give it."""
+    return spec == "full" or spec in script.lengths or spec.strip()[:1].isdigit()
+
+
+def choose_lengths(scripts: list[Path], asked: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Lengths per script: full and all its named ones by default, else those asked
+    that suit it; a name no script gives is an error."""
+    loaded = [load_script(p) for p in scripts]
+    if not asked:
+        return [("full", *s.lengths) for s in loaded]
+    for spec in asked:
+        if not any(_suits(spec, s) for s in loaded):
+            names = sorted({n for s in loaded for n in s.lengths} | {"full"})
+            raise ScriptError(f"no script names a length '{spec}' (named: {', '.join(names)})")
+    return [tuple(dict.fromkeys(a for a in asked if _suits(a, s))) for s in loaded]
+
+
+def source_key(prep: Prepared, ep: Episode, cover: bytes | None) -> str:
+    """What the MP3 is made from, hashed: the same key means the same file."""
+    tags = tags_for(prep.script, ep.plan)
+    what = {"plan": plan_dict(ep.plan),
+            "voice": prep.engine.identity() if prep.engine is not None else None,
+            "sounds": {n: hashlib.sha256(s.tobytes()).hexdigest()
+                       for n, s in sorted(prep.chimes.items())},
+            # what the engine reads (pronounce:) and the teacher's recordings change the
+            # audio without changing the plan's words
+            "said": [prep.say(t) for t in texts_to_speak(prep.script)],
+            "recordings": {k: hashlib.sha256(c.samples.tobytes()).hexdigest()
+                           for k, c in sorted(prep.recordings.items())},
+            "tags": [tags.title, tags.artist, tags.comment],
+            "cover": hashlib.sha256(cover).hexdigest() if cover else None,
+            "bitrate": BITRATE, "version": __version__}
+    return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()
+
+
+def _json(data: object) -> bytes:
+    return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def publish(scripts: list[Path], out: Path, cache: Cache, base_url: str | None = None,
+            lengths: tuple[str, ...] = (), title: str | None = None,
+            say: Callable[[str], None] = lambda _: None) -> Outcome:
+    """Render every script at its lengths into `out` and write the site around them."""
+    site = Site.open(out)
+    per_script = choose_lengths(scripts, lengths)
+    taken: set[str] = set()
+    preps = [(prepare(path, lengths=chosen), slug_for(path, taken))
+             for path, chosen in zip(scripts, per_script)]
+    planned = [f"{slug}/{c.name}.{ext}" for prep, slug in preps for c in prep.lengths
+               for ext in ("mp3", "html", "json", "chapters.json")]
+    planned += [cover_file(prep, slug) for prep, slug in preps if prep.script.cover]
+    site.check_ours(planned + shell_files(base_url is not None))
+    done = Outcome([], [], None)
+    episodes: list[Episode] = []
+    try:  # the record follows every finished file, even when a later one fails
+        for prep, slug in preps:
+            episodes += _session(site, prep, slug, speak(prep, cache), done, say)
+        if base_url is not None:
+            from .feed import feed_xml
+
+            sizes = {ep.base: site.path(f"{ep.base}.mp3").stat().st_size for ep in episodes}
+            dates = {ep.base: site.sources[f"{ep.base}.mp3"]["published"] for ep in episodes}
+            site.write("feed.xml", feed_xml(episodes, base_url, sizes, dates, title))
+            done = Outcome(done.encoded, done.kept, "feed.xml")
+        feed_url = base_url + "feed.xml" if base_url else None
+        site.write("index.html", index_html(episodes, title, feed_url).encode("utf-8"))
+        for rel, data in shell(title or DEFAULT_TITLE).items():
+            site.write(rel, data)
+    finally:
+        site.save()
+    return done
+
+
+def cover_file(prep: Prepared, slug: str) -> str:
+    suffix = "png" if prep.script.cover and prep.script.cover.suffix.lower() == ".png" else "jpg"
+    return f"{slug}/cover.{suffix}"
+
+
+def _session(site: Site, prep: Prepared, slug: str, speech: SpeechStore, done: Outcome,
+             say: Callable[[str], None]) -> list[Episode]:
+    """One script at each of its lengths: MP3 (only if changed), data, chapters, page."""
+    cover = prep.script.cover.read_bytes() if prep.script.cover else None
+    if cover is not None:
+        site.write(cover_file(prep, slug), cover)
+    sides = {p.name: max(1, len(p.sides)) for p in prep.script.poses}
+    s = prep.script
+    episodes = []
+    for choice in prep.lengths:
+        plan = plan_length(prep, speech, choice)
+        ep = Episode(slug, choice.name, s.title, s.author, s.description, s.language, plan,
+                     sides, cover_file(prep, slug).split("/")[1] if cover else None)
+        rel = f"{ep.base}.mp3"
+        key = source_key(prep, ep, cover)
+        if site.unchanged(rel, key):
+            done.kept.append(rel)
+        else:
+            say(f"encoding {rel}")
+            write_mp3(prep, plan, speech, site.path(rel), BITRATE)
+            site.files[rel] = sha256_file(site.path(rel))
+            first = site.sources.get(rel, {}).get("published")
+            site.sources[rel] = {"key": key, "published": first or
+                                 datetime.now(UTC).replace(microsecond=0).isoformat()}
+            done.encoded.append(rel)
+        audio = f"{ep.length}.mp3?v={site.files[rel][:12]}"  # a new file, a new URL
+        site.write(f"{ep.base}.json", _json(page_data(ep, audio)))
+        site.write(f"{ep.base}.chapters.json", _json(chapters_data(ep)))
+        site.write(f"{ep.base}.html", session_html(ep, audio).encode("utf-8"))
+        episodes.append(ep)
+    return episodes
+
+
+SHELL = ("app.js", "sw.js", "style.css", "icon.svg", "manifest.webmanifest")
+
+
+def shell_files(with_feed: bool) -> list[str]:
+    """The files every site has beside its sessions (checked before any work)."""
+    return ["index.html", *SHELL, *ICONS, *(["feed.xml"] if with_feed else [])]
+
+
+def shell(name: str) -> dict[str, bytes]:
+    """The app's own files: script, styles, worker, icons and the web app manifest."""
+    files = {f: (STATIC / f).read_bytes() for f in SHELL if f != "manifest.webmanifest"}
+    files["manifest.webmanifest"] = _json({
+        "name": name, "short_name": name[:12], "start_url": "./index.html", "scope": "./",
+        "display": "standalone", "background_color": BACKGROUND, "theme_color": BACKGROUND,
+        "icons": [{"src": "icon.svg", "sizes": "any", "type": "image/svg+xml"},
+                  *({"src": f, "sizes": f"{n}x{n}", "type": "image/png"}
+                    for f, n in ICONS.items())]})
+    files |= icon_files()
+    return files

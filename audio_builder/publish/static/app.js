@@ -1,0 +1,170 @@
+// The session page, live: which pose is playing, its cues, the time left in a hold,
+// tap a pose to go to it, and keep the session for offline. Every time shown comes from
+// the session's JSON file (written with the MP3 from the same plan), never from here.
+"use strict";
+
+(function () {
+  const root = document.body.dataset.root || "";
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register(root + "sw.js").catch(() => {});
+  }
+  const main = document.getElementById("session");
+  if (!main) return;
+  const audio = document.getElementById("audio");
+  const nowPose = document.getElementById("now-pose");
+  const nowHold = document.getElementById("now-hold");
+  const nowCues = document.getElementById("now-cues");
+  const cursor = document.getElementById("cursor");
+  const items = Array.from(document.querySelectorAll("#chapters > li"));
+
+  fetch(main.dataset.plan).then((r) => r.json()).then(start);
+
+  function clock(seconds) {
+    const s = Math.max(0, Math.ceil(seconds));
+    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  }
+
+  function start(plan) {
+    const chapters = plan.chapters;
+    const events = plan.events;
+    let shown = -1;
+    let speaking = -1;
+
+    function chapterAt(t) {
+      let i = 0;
+      while (i + 1 < chapters.length && chapters[i + 1].start_s <= t) i += 1;
+      return i;
+    }
+
+    function eventAt(t) {
+      let lo = 0;
+      let hi = events.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (events[mid].start_s <= t) lo = mid; else hi = mid - 1;
+      }
+      return lo;
+    }
+
+    // The cues shown are those of the current side: a chapter's speech is split by its
+    // holds, and during a hold the cues just spoken stay in view.
+    let groups = [];
+    let holdEnds = [];
+    let group = -1;
+
+    function showChapter(i) {
+      shown = i;
+      speaking = -1;
+      group = -1;
+      items.forEach((li, k) => {
+        li.classList.toggle("current", k === i);
+        if (k === i) li.setAttribute("aria-current", "true"); else li.removeAttribute("aria-current");
+      });
+      const c = chapters[i];
+      nowPose.textContent = c.title;
+      groups = [[]];
+      holdEnds = [];
+      events.forEach((e, k) => {
+        if (e.start_s < c.start_s || e.start_s >= c.end_s) return;
+        if (e.hold) {
+          holdEnds.push(e.start_s + e.duration_s);
+          groups.push([]);
+        } else if (e.kind === "speech") {
+          groups[groups.length - 1].push(k);
+        }
+      });
+    }
+
+    function showGroup(t) {
+      let g = holdEnds.filter((end) => end <= t).length;
+      while (g > 0 && groups[g].length === 0) g -= 1;
+      if (g === group) return;
+      group = g;
+      speaking = -1;
+      nowCues.replaceChildren(...groups[g].map((k) => {
+        const li = document.createElement("li");
+        li.textContent = events[k].text;
+        li.dataset.event = String(k);
+        return li;
+      }));
+    }
+
+    function update() {
+      const t = audio.currentTime;
+      const i = chapterAt(t);
+      if (i !== shown) showChapter(i);
+      showGroup(t);
+      const k = eventAt(t);
+      const e = events[k];
+      if (e && e.kind === "speech" && k !== speaking) {
+        speaking = k;
+        for (const li of nowCues.children) li.classList.toggle("speaking", li.dataset.event === String(k));
+      }
+      if (e && e.hold && t < e.start_s + e.duration_s) {
+        nowHold.textContent = "In the pose · " + clock(e.start_s + e.duration_s - t) +
+          " until the next cue";
+        nowHold.hidden = false;
+      } else {
+        nowHold.hidden = true;
+      }
+      cursor.setAttribute("x1", String((t / plan.length_s) * 1000));
+      cursor.setAttribute("x2", String((t / plan.length_s) * 1000));
+    }
+
+    for (const button of document.querySelectorAll("#chapters .seek")) {
+      const i = items.indexOf(button.closest("li"));
+      button.addEventListener("click", () => {
+        audio.currentTime = chapters[i].start_s;
+        update();
+      });
+    }
+    document.getElementById("timeline").addEventListener("click", (ev) => {
+      const box = ev.currentTarget.getBoundingClientRect();
+      audio.currentTime = ((ev.clientX - box.left) / box.width) * plan.length_s;
+      update();
+    });
+    for (const name of ["timeupdate", "seeked", "seeking", "play", "loadedmetadata"]) {
+      audio.addEventListener(name, update);
+    }
+    update();
+    setupKeep(plan);
+  }
+
+  // "Keep for offline": this page, its data and its audio go into the worker's cache.
+  function setupKeep(plan) {
+    const button = document.getElementById("keep");
+    const state = document.getElementById("keep-state");
+    if (!("caches" in window) || !("serviceWorker" in navigator)) return;
+    const urls = [location.href.split("#")[0], main.dataset.plan, audio.getAttribute("src"),
+      main.dataset.plan.replace(/\.json$/, ".chapters.json")].map((u) => new URL(u, location.href).href);
+    const audioUrl = urls[2];
+
+    async function refresh() {
+      const cache = await caches.open("ab-kept-v1");
+      const kept = await cache.match(audioUrl);
+      button.textContent = kept ? "Remove from this device" : "Keep for offline";
+      state.textContent = kept ? "Kept on this device: plays without a connection." : "";
+      button.hidden = false;
+    }
+
+    button.addEventListener("click", async () => {
+      const cache = await caches.open("ab-kept-v1");
+      button.disabled = true;
+      try {
+        if (await cache.match(audioUrl)) {
+          await Promise.all(urls.map((u) => cache.delete(u)));
+        } else {
+          state.textContent = "Keeping " + plan.title + "…";
+          await cache.addAll(urls);
+        }
+      } catch (error) {
+        state.textContent = "Could not keep it now; try again with a connection.";
+        button.disabled = false;
+        return;
+      }
+      button.disabled = false;
+      await refresh();
+    });
+    refresh();
+  }
+})();

@@ -1,0 +1,295 @@
+"""`publish`: a folder of scripts becomes a site and a feed; re-publishing re-makes only
+what changed; nothing outside SITE, and nothing in it publish did not write, is touched."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from xml.etree import ElementTree
+
+import feedparser
+import pytest
+from click.testing import CliRunner
+from conftest import DATA, ROOT, write_script
+from mutagen.id3 import ID3
+
+from audio_builder import RATE
+from audio_builder.cli import main
+from audio_builder.mp3.encode import decode
+from audio_builder.publish.icons import draw
+
+BASE = "https://example.org/yoga/"
+HOSTILE = "</title><script>alert(1)</script>"
+
+
+def invoke(*args: object):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def publish(*args: object):
+    result = invoke("publish", *args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def snapshot(site: Path) -> dict[str, tuple[int, int]]:
+    """Every file with its inode and modification time: what a rewrite would change."""
+    return {str(p.relative_to(site)): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def test_publish_writes_pages_audio_and_feed_that_agree(tmp_path):
+    site = tmp_path / "site"
+    result = publish(DATA / "tiny.yaml", "-o", site, "--base-url", BASE)
+    assert "(2 encoded, 0 unchanged, feed" in result.output
+    for rel in ["index.html", "feed.xml", "app.js", "sw.js", "style.css", "icon.svg",
+                "icon-192.png", "icon-512.png", "manifest.webmanifest"]:
+        assert (site / rel).is_file(), rel
+    for length in ["full", "quick"]:
+        data = json.loads((site / f"tiny/{length}.json").read_text(encoding="utf-8"))
+        audio = decode(site / f"tiny/{length}.mp3")
+        assert abs(len(audio) / RATE - data["length_s"]) < 0.05
+        chaps = ID3(site / f"tiny/{length}.mp3").getall("CHAP")
+        starts = sorted(c.start_time / 1000 for c in chaps)
+        assert [round(c["start_s"], 2) for c in data["chapters"]] == pytest.approx(
+            starts, abs=0.05)
+        feed_chapters = json.loads((site / f"tiny/{length}.chapters.json").read_text())
+        assert feed_chapters["version"] == "1.2.0"
+        assert [c["startTime"] for c in feed_chapters["chapters"]] == [
+            c["start_s"] for c in data["chapters"]]
+        assert data["audio"].startswith(f"{length}.mp3?v=")
+    assert any(e.get("hold") for e in data["events"])
+    manifest = json.loads((site / "manifest.webmanifest").read_text())
+    assert {i["src"] for i in manifest["icons"]} >= {"icon-192.png", "icon-512.png"}
+    assert (site / "icon-192.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_publishing_again_unchanged_rewrites_nothing(tmp_path):
+    site = tmp_path / "site"
+    publish(DATA / "tiny.yaml", "-o", site, "--base-url", BASE)
+    before = snapshot(site)
+    result = publish(DATA / "tiny.yaml", "-o", site, "--base-url", BASE)
+    assert "(0 encoded, 2 unchanged" in result.output
+    assert snapshot(site) == before
+
+
+def test_a_changed_length_is_the_only_one_encoded_again(tmp_path):
+    script = tmp_path / "tiny.yaml"
+    shutil.copy(DATA / "tiny.yaml", script)
+    site = tmp_path / "site"
+    publish(script, "-o", site)
+    before = snapshot(site)
+    script.write_text(script.read_text().replace("quick: 35s", "quick: 36s"))
+    result = publish(script, "-o", site)
+    assert "(1 encoded, 1 unchanged" in result.output
+    after = snapshot(site)
+    assert after["tiny/full.mp3"] == before["tiny/full.mp3"]
+    assert after["tiny/quick.mp3"] != before["tiny/quick.mp3"]
+    assert abs(len(decode(site / "tiny/quick.mp3")) / RATE - 36) < 0.5
+
+
+def test_a_damaged_mp3_is_made_again(tmp_path):
+    site = tmp_path / "site"
+    publish(DATA / "tiny.yaml", "-o", site, "--length", "quick")
+    mp3 = site / "tiny/quick.mp3"
+    good = mp3.read_bytes()
+    mp3.write_bytes(good[:1000])
+    assert "(1 encoded, 0 unchanged" in publish(DATA / "tiny.yaml", "-o", site,
+                                                "--length", "quick").output
+    assert mp3.read_bytes() == good
+
+
+def test_files_publish_did_not_write_are_left_alone(tmp_path):
+    site = tmp_path / "site"
+    (site / "tiny").mkdir(parents=True)
+    (site / "notes.txt").write_text("mine")
+    (site / "tiny" / "old.mp3").write_bytes(b"mine too")
+    publish(DATA / "tiny.yaml", "-o", site)
+    publish(DATA / "tiny.yaml", "-o", site, "--length", "quick")
+    assert (site / "notes.txt").read_text() == "mine"
+    assert (site / "tiny" / "old.mp3").read_bytes() == b"mine too"
+    assert (site / "tiny" / "full.mp3").is_file()  # no longer listed, still not deleted
+
+
+def test_a_file_in_the_way_is_refused_before_any_work(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("the teacher's own page")
+    result = invoke("publish", DATA / "tiny.yaml", "-o", site)
+    assert result.exit_code == 1
+    assert result.output == (f"error: {site / 'index.html'} exists and was not written by "
+                             "publish; move it away or publish into another folder\n")
+    assert [p.name for p in site.iterdir()] == ["index.html"]
+    assert (site / "index.html").read_text() == "the teacher's own page"
+
+
+def test_a_link_leading_outside_the_site_is_refused(tmp_path):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "tiny").symlink_to(outside)
+    result = invoke("publish", DATA / "tiny.yaml", "-o", site)
+    assert result.exit_code == 1
+    assert result.output.startswith("error: ") and "leads outside" in result.output
+    assert len(result.output.splitlines()) == 1
+    assert list(outside.iterdir()) == []
+
+
+@pytest.mark.parametrize("url", ["ftp://example.org/", "javascript:alert(1)", "example.org",
+                                 "https://", "https://example.org/a b/", "file:///tmp/site"])
+def test_a_base_url_that_is_not_http_is_refused(tmp_path, url):
+    result = invoke("publish", DATA / "tiny.yaml", "-o", tmp_path / "site", "--base-url", url)
+    assert result.exit_code == 2
+    assert "Invalid value for '--base-url'" in result.output
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_broken_script_is_one_line_and_writes_nothing(tmp_path):
+    bad = write_script(tmp_path, "title: X\nposes:\n  - name: A\n    cues: []\n", "bad.yaml")
+    result = invoke("publish", DATA / "tiny.yaml", bad, "-o", tmp_path / "site")
+    assert (result.exit_code, result.output) == (
+        1, f"error: {bad}:4: 'cues' needs at least one cue\n")
+    assert not (tmp_path / "site").exists()
+
+
+def test_an_unknown_length_name_is_one_line(tmp_path):
+    result = invoke("publish", DATA / "tiny.yaml", "-o", tmp_path / "site", "--length", "nap")
+    assert (result.exit_code, result.output) == (
+        1, "error: no script names a length 'nap' (named: full, quick)\n")
+
+
+def explicit(raw: bytes) -> list[str | None]:
+    """Every itunes:explicit of the feed (feedparser reads only the legacy yes/clean)."""
+    ns = "{http://www.itunes.com/dtds/podcast-1.0.dtd}explicit"
+    return [e.text for e in ElementTree.fromstring(raw).iter(ns)]
+
+
+class Elements(HTMLParser):
+    """Every start tag of a page, with its attributes, and the text of <title>."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.title = ""
+        self._in_title = False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in_title = tag == "title" and not self.title  # the page's, not the SVG's
+
+    def handle_endtag(self, tag):
+        self._in_title = False
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+
+
+def test_every_text_of_a_hostile_script_stays_text(tmp_path):
+    site = tmp_path / "site"
+    publish(DATA / "hostile" / "hostile.yaml", "-o", site, "--base-url", BASE)
+    for page in ["index.html", "hostile/full.html"]:
+        parsed = Elements()
+        parsed.feed((site / page).read_text(encoding="utf-8"))
+        scripts = [a.get("src") for t, a in parsed.tags if t == "script"]
+        assert scripts in (["app.js"], ["../app.js"])
+        assert not [t for t, _ in parsed.tags if t in ("img", "b")]
+        assert not [a for _, a in parsed.tags if any(k.startswith("on") for k in a)]
+        csp = [a["content"] for t, a in parsed.tags
+               if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
+        assert csp and "default-src 'self'" in csp[0] and "unsafe" not in csp[0]
+    assert parsed.title == f"{HOSTILE} (full)"
+    data = json.loads((site / "hostile/full.json").read_text(encoding="utf-8"))
+    assert data["title"] == HOSTILE
+    assert data["chapters"][1]["title"] == "<img src=x onerror=alert(2)>"
+    feed = feedparser.parse((site / "feed.xml").read_bytes())
+    assert not feed.bozo
+    entry = feed.entries[0]
+    assert entry.title == HOSTILE
+    assert entry.author == "Ann & <b>Bob</b>"
+    assert html.unescape(entry.summary) == "]]> <!-- \" ' {{ 7*7 }} {% raw %}"  # HTML
+
+
+def test_the_feed_says_what_podcast_apps_need(tmp_path):
+    folder = tmp_path / "scripts"
+    folder.mkdir()
+    (folder / "cover.png").write_bytes(draw(64))
+    script = folder / "tiny.yaml"
+    script.write_text((DATA / "tiny.yaml").read_text() + "cover: cover.png\n")
+    site = tmp_path / "site"
+    publish(script, "-o", site, "--base-url", "https://example.org/yoga", "--title", "Mat Time")
+    raw = (site / "feed.xml").read_bytes()
+    feed = feedparser.parse(raw)
+    assert not feed.bozo
+    assert feed.version == "rss20"
+    assert feed.feed.title == "Mat Time"
+    assert feed.feed.link == BASE + "index.html"
+    assert {(x.rel, x.href) for x in feed.feed.links} == {
+        ("alternate", BASE + "index.html"), ("self", BASE + "feed.xml")}
+    assert f">{BASE}feed.xml</a>" in (site / "index.html").read_text()
+    assert feed.feed.language == "en"
+    assert feed.feed.image.href == BASE + "icon-1400.png"
+    assert explicit(raw) == ["false", "false", "false"]  # Apple's values: true or false
+    assert [e.title for e in feed.entries] == ["Tiny Practice", "Tiny Practice (quick)"]
+    for entry, length in zip(feed.entries, ["full", "quick"]):
+        mp3 = site / f"tiny/{length}.mp3"
+        seconds = len(decode(mp3)) / RATE
+        assert entry.id == f"audio-builder:tiny/{length}"
+        assert entry.guidislink is False
+        assert entry.link == f"{BASE}tiny/{length}.html"
+        assert entry.summary == "A very small session for tests."
+        (enclosure,) = entry.enclosures
+        assert enclosure.href == f"{BASE}tiny/{length}.mp3"
+        assert enclosure.type == "audio/mpeg"
+        assert int(enclosure.length) == mp3.stat().st_size
+        h, m, s = (int(x) for x in entry.itunes_duration.split(":"))
+        assert abs(h * 3600 + m * 60 + s - seconds) <= 0.5
+        assert entry.image.href == f"{BASE}tiny/cover.png"
+        assert entry.published_parsed is not None
+        assert entry.podcast_chapters == {"url": f"{BASE}tiny/{length}.chapters.json",
+                                          "type": "application/json+chapters"}
+    assert (site / "tiny/cover.png").read_bytes() == (folder / "cover.png").read_bytes()
+    # publishing again keeps every guid and date: apps download nothing twice
+    os.utime(script)
+    publish(script, "-o", site, "--base-url", "https://example.org/yoga", "--title", "Mat Time")
+    assert (site / "feed.xml").read_bytes() == raw
+
+
+def test_scripts_of_the_same_name_get_their_own_folders_and_any_duration(tmp_path):
+    for folder in ["a", "b"]:
+        (tmp_path / folder).mkdir()
+        shutil.copy(DATA / "tiny.yaml", tmp_path / folder / "Tiny.yaml")
+    site = tmp_path / "site"
+    publish(tmp_path / "a/Tiny.yaml", tmp_path / "b/Tiny.yaml", "-o", site, "--length", "36s")
+    for slug in ["tiny", "tiny-2"]:
+        assert abs(len(decode(site / f"{slug}/36s.mp3")) / RATE - 36) < 0.5
+    index = (site / "index.html").read_text()
+    assert 'href="tiny/36s.html"' in index and 'href="tiny-2/36s.html"' in index
+
+
+def test_the_shipped_scripts_publish_with_every_hold_found(tmp_path):
+    """The README's command on the shipped scripts (short lengths, to keep it quick):
+    an episode each, and the page marks exactly one hold per side of every held pose."""
+    from audio_builder.script.loader import load_script
+
+    site = tmp_path / "site"
+    scripts = sorted((ROOT / "scripts").glob("*.yaml"))
+    publish(*scripts, "-o", site, "--base-url", BASE, "--length", "short")
+    feed = feedparser.parse((site / "feed.xml").read_bytes())
+    assert [e.id for e in feed.entries] == [
+        "audio-builder:deep-psoas-release/short", "audio-builder:evening-wind-down/short"]
+    for script in scripts:
+        data = json.loads((site / f"{script.stem}/short.json").read_text(encoding="utf-8"))
+        held = {e["pose"] for e in data["events"] if e.get("hold")}
+        for pose in load_script(script).poses:
+            if pose.hold is None or pose.name not in {c["title"] for c in data["chapters"]}:
+                continue
+            holds = [e for e in data["events"] if e.get("hold") and e["pose"] == pose.name]
+            assert len(holds) == max(1, len(pose.sides)), pose.name
+            held.discard(pose.name)
+        assert held == set()
