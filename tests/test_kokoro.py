@@ -162,3 +162,19 @@ def test_the_joined_model_is_verified_once(tmp_path, monkeypatch):
     assert hashlib.sha256(first.read_bytes()).hexdigest() == kokoro_engine.MODEL_SHA256
     monkeypatch.setattr(kokoro_engine, "_parts", lambda: pytest.fail("joined again"))
     assert kokoro_engine.model_file(tmp_path) == first
+
+
+def test_the_cache_key_holds_the_voice_files_hash():
+    """Two voices (or a changed voice file) never share cached speech."""
+    ids = {name: make_engine("kokoro", EngineOptions(voice=name)).identity()
+           for name in ("heart", "michael")}
+    assert ids["heart"]["voice"] != ids["michael"]["voice"]
+    heart = kokoro_engine.VOICE_DIR / "af_heart.bin"
+    assert ids["heart"]["voice"] == hashlib.sha256(heart.read_bytes()).hexdigest()[:16]
+
+
+@pytest.mark.parametrize(("language", "voice"), [("en", "heart"), ("en-GB", "emma"),
+                                                 ("en-US", "heart"), ("fr", "siwis")])
+def test_the_default_voice_follows_the_scripts_language(language, voice):
+    engine = make_engine("kokoro", EngineOptions(language=language))
+    assert engine.voice_name == voice
