@@ -83,6 +83,15 @@ def tree_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def natural_voice(v: dict) -> str:
+    """The natural voice's line: its synthesis speed across every core."""
+    return (f"Cold render with the natural voice ({v['voice']}, {v['script']}): "
+            f"{v['cold_s']:.1f} s cold, {v['warm_s']:.1f} s warm, for {v['speech_s']:.0f} s of "
+            f"distinct speech: it speaks at {v['synth_speed']}x real time across every core "
+            f"(speech s / (cold - warm)); peak memory of all its processes "
+            f"{v['cold_tree_peak_mb']} MB.")
+
+
 def report(result: dict) -> str:
     rows = result["sessions"]
     by_role = {r["role"]: r for r in rows}
@@ -108,6 +117,8 @@ def report(result: dict) -> str:
             + (f"; {medium['cold_synth_speed_excl_warm']}x counting only the time over the "
                f"warm render ({medium['cold']['wall_s'] - medium['warm']['wall_s']:.1f} s)"
                if medium["cold_synth_speed_excl_warm"] else "") + ".",
+            "",
+            natural_voice(result["natural_voice"]),
             "",
             ("Peak RSS of the whole process tree (MB, summed over the processes alive at once, "
             "sampled every 50 ms; the columns above are the largest single process):"),

@@ -346,6 +346,30 @@ def bench_session(s: Session, tmp: Path, repeat: int, clipdir: Path,
     return row
 
 
+VOICE_SCRIPT = ROOT / "scripts" / "evening-wind-down.yaml"
+
+
+def bench_natural_voice(tmp: Path) -> dict:
+    """A cold render with the natural voice (Kokoro, `--voice heart`) on an empty cache,
+    then the same render warm: the difference is what speaking took, on every core."""
+    cache = tmp / "voice-cache"
+    out = tmp / "voice.mp3"
+    args = ["render", str(VOICE_SCRIPT), "--voice", "heart", "-o", str(out), "--cache-dir",
+            str(cache)]
+    log("natural voice: cold render ...")
+    cold = measure(ab(*args), tmp)
+    warm = measure(ab(*args), tmp)
+    plan = json.loads(measure(ab("plan", str(VOICE_SCRIPT), "--voice", "heart", "--json",
+                                 "--cache-dir", str(cache)), tmp).stdout)
+    speech = speech_stats(plan)["unique_speech_s"]
+    res = {"script": str(VOICE_SCRIPT.relative_to(ROOT)), "voice": "kokoro heart",
+           "cold_s": round(cold.wall_s, 2), "warm_s": round(warm.wall_s, 2),
+           "speech_s": speech, "cold_tree_peak_mb": round(cold.tree_peak_mb),
+           "synth_speed": round(speech / max(cold.wall_s - warm.wall_s, 1e-3), 2)}
+    log(f"natural voice: {res}")
+    return res
+
+
 def bench_check(tmp: Path, cached: Path | None, repeat: int) -> dict:
     res = {}
     empty = tmp / "check-empty-cache"
@@ -423,6 +447,7 @@ def main() -> int:
         measure(ab("plan", str(CHECK_SCRIPT), "--length", "full", "--cache-dir",
                    str(check_cache)), tmp)
         check = bench_check(tmp, check_cache, max(a.repeat, 5))
+        voice = bench_natural_voice(tmp)
     finally:
         if a.keep:
             log(f"kept {tmp}")
@@ -436,7 +461,8 @@ def main() -> int:
               "load_avg_before": [round(x, 2) for x in load_before],
               "load_avg_after": [round(x, 2) for x in os.getloadavg()],
               "load_avg_max_during": round(max(LOADS, default=0.0), 2),
-              "baseline": str(BASELINE), "sessions": rows, "check": check}
+              "baseline": str(BASELINE), "sessions": rows, "check": check,
+              "natural_voice": voice}
     text = report(result)
     print(text)
     m = result["machine"]
