@@ -178,8 +178,9 @@ def test_output_that_cannot_be_written_fails_before_speech(tmp_path, tiny):
      6, "pose 'B' has nothing to say, play or hold"),
     ("chime: none\nposes:\n  - name: A\n    cues: [\"[chime]\"]\n", 4,
      "pose 'A' has nothing to say, play or hold"),
-    ("poses:\n  - name: A\n    hold: 1m\n    cues: [\"[pause 1s]\"]\n", None,
-     "the script has nothing to say: every cue is only markers or punctuation"),
+    ("chime: none\nposes:\n  - name: A\n    hold: 1m\n    cues: [\"[pause 1s]\"]\n", None,
+     "the script has nothing to say or play: every cue is only pauses or punctuation, and "
+     "there is no chime"),
 ])
 def test_nothing_to_say(tmp_path, body, line, message):
     script = write_script(tmp_path, "title: T\n" + body)

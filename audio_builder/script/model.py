@@ -52,6 +52,8 @@ class HoldRange:
 
     min_ms: int
     max_ms: int
+    breaths: bool = False
+    """Counted in breaths ("4..8 breaths"): a breath guide may sound in it."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,18 @@ class NamedLength:
 
 
 @dataclass(frozen=True)
+class Ambience:
+    """A sound bed under the whole session, ducked under speech."""
+
+    sound: str
+    level_lu: float = -18.0
+    """Loudness of the bed in the holds, in LU relative to the voice (negative: under it)."""
+    duck_db: float = 6.0
+    """How far the bed is lowered under speech."""
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Script:
     path: Path
     title: str
@@ -102,6 +116,11 @@ class Script:
     """Cover art (JPEG or PNG) beside the script, checked by the loader."""
     sound_lines: dict[str, int] = field(default_factory=dict)
     """The line where each sound is first named, for errors about the sound's file."""
+    ambience: Ambience | None = None
+    breath_guide: bool = False
+    """Sound each inhale and exhale of holds counted in breaths."""
+    breath_in_ms: int | None = None
+    """The inhale of one breath (breath: {in: 2s, out: 3s}); None: half of breath_ms."""
 
     @property
     def sounds_used(self) -> set[str]:
