@@ -25,12 +25,24 @@ from ..plan import Plan, make_plan, reachable, texts_to_speak, unreachable
 from ..script.durations import format_duration, ms_to_samples, parse_ms
 from ..script.loader import image_type, load_script
 from ..script.model import Script
+from ..sound.bed import Bed, BedTrack, load_bed
+from ..sound.breath import guide_clips
 from ..sound.clips import Clip, ClipInfo, make_clip
-from ..sound.mix import Key, Levels, at_gain, blocks, session_gains, sounding_spans
+from ..sound.loudness import measure
+from ..sound.mix import (
+    PEAK_CEILING_DB,
+    Key,
+    Levels,
+    at_gain,
+    blocks,
+    session_gains,
+    sounding_spans,
+)
 from ..sound.named import load_sound
 from ..speech.cache import Cache, clip_key
 from ..speech.engines import Engine, EngineOptions, make_engine
 from ..speech.synth import SpeechStore, synthesize
+from .between import Between, apply
 from .progress import stage
 from .transcript import webvtt
 
@@ -57,11 +69,14 @@ class LengthChoice:
 @dataclass
 class Prepared:
     script: Script
-    engine: Engine
+    engine: Engine | None
+    """None when the script has no words: no engine is loaded (nor any network used)."""
     chimes: dict[str, np.ndarray]
     """Each sound the script uses, decoded at RATE."""
     lengths: list[LengthChoice] = field(default_factory=list)
     _chime_clips: dict[str, Clip] | None = None
+    bed: Bed | None = None
+    """The sound bed (ambience), checked and measured; None for none."""
 
     def chime_clips(self, cache: Cache) -> dict[str, Clip]:
         """The sounds shaped and measured, kept in the cache by their content like speech."""
@@ -113,19 +128,22 @@ def engine_for(script: Script, choice: VoiceChoice) -> Engine:
 
 
 DEFAULT_VOICE = VoiceChoice()
+SCRIPT_BETWEEN = Between()
 
 
 def prepare(path: Path, choice: VoiceChoice = DEFAULT_VOICE,
-            lengths: tuple[str, ...] = ("full",)) -> Prepared:
-    """Load and check everything that needs no speech: script, voice, sounds, lengths."""
-    script = load_script(path)
-    engine = engine_for(script, choice)
+            lengths: tuple[str, ...] = ("full",), between: Between = SCRIPT_BETWEEN
+            ) -> Prepared:
+    """Load and check everything that needs no speech: script, voice, sounds, bed, lengths."""
+    script = apply(load_script(path), between)
+    engine = engine_for(script, choice) if texts_to_speak(script) else None
     chimes = {name: load_sound(name, script.path, script.sound_lines.get(name))
               for name in sorted(script.sounds_used)}
+    bed = load_bed(script.ambience, script.path) if script.ambience else None
     chosen = [resolve_length(script, spec) for spec in lengths]
     encoders()  # a bad AUDIO_BUILDER_ENCODERS is reported before any speech
     _check_session_limit(script, chimes, chosen)
-    return Prepared(script, engine, chimes, chosen)
+    return Prepared(script, engine, chimes, chosen, bed=bed)
 
 
 MAX_SESSION_S = 4 * 3600
@@ -154,6 +172,8 @@ def _check_session_limit(script: Script, chimes: dict[str, np.ndarray],
 
 def speak(prep: Prepared, cache: Cache, show_progress: bool | None = None) -> SpeechStore:
     texts = texts_to_speak(prep.script)
+    if prep.engine is None:  # a session without words
+        return SpeechStore(cache, {})
     with stage("Speaking", len(texts), show_progress) as advance:
         try:
             return synthesize(prep.engine, prep.script.language, texts, cache, advance)
@@ -193,20 +213,59 @@ def leveled(prep: Prepared, plan: Plan, speech: SpeechStore, bitrate: str = "96k
             levels: Levels = LEVELS) -> Callable[[Key], np.ndarray]:
     """Each clip of the plan at its final level, read from the cache when first asked for
     (a few are remembered: the mixer asks again for each block a clip overlaps)."""
+    return sources(prep, plan, speech, bitrate, levels)[0]
+
+
+def sources(prep: Prepared, plan: Plan, speech: SpeechStore, bitrate: str = "96k",
+            levels: Levels = LEVELS) -> tuple[Callable[[Key], np.ndarray], BedTrack | None]:
+    """The clips at their final level (see leveled), and the bed along the plan, if any."""
     chimes = prep.chime_clips(speech.cache)
+    guide = guide_clips(plan)
 
     def load(key: Key) -> np.ndarray:
+        if key[0] == "breath":
+            return guide[key].samples
         return speech.samples(key[1]) if key[0] == "speech" else chimes[key[1]].samples
 
     infos: dict[Key, ClipInfo] = {("chime", n): c.info for n, c in chimes.items()}
+    infos |= {k: c.info for k, c in guide.items()}
     infos |= {("speech", e.text): speech.infos[e.text]
               for e in plan.events if e.kind == "speech" and e.text is not None}
-    gains = session_gains(plan, infos, levels, CODEC_LOSS_DB[bitrate])
+    ceiling = {"speech": PEAK_CEILING_DB, "chime": PEAK_CEILING_DB, "breath": PEAK_CEILING_DB}
+    if prep.bed is not None:  # first guess: the bed at its level before the correction
+        ceiling = bed_ceilings(prep.bed, 10 ** ((levels.target_lufs - prep.bed.lufs
+                                                 + prep.bed.level_lu) / 20))
+
+    def heard(key: Key, gain: float) -> np.ndarray | None:
+        if infos[key].peak_db + gain <= ceiling[key[0]]:
+            return None
+        return measure(at_gain(load(key), gain, ceiling[key[0]]))[1]
+
+    quiet = prep.bed is not None or bool(guide)
+    gains = session_gains(plan, infos, levels, CODEC_LOSS_DB[bitrate], prep.bed,
+                          heard if quiet else None)
+    track = None
+    if prep.bed is not None:
+        track = BedTrack(prep.bed, plan, gains[("bed", prep.bed.name)])
+        ceiling = bed_ceilings(prep.bed, track.gain)
 
     @lru_cache(maxsize=4)
     def audio(key: Key) -> np.ndarray:
-        return at_gain(load(key), gains[key])
-    return audio
+        return at_gain(load(key), gains[key], ceiling[key[0]])
+    return audio, track
+
+
+def bed_ceilings(bed: Bed, gain: float) -> dict[str, float]:
+    """Sample-peak ceilings of the clips over a bed: what the bed's own peak (ducked
+    under speech) leaves of the ceiling, so the sum stays under it."""
+    room = 10 ** (PEAK_CEILING_DB / 20)
+    under_words = bed.peak * gain * 10 ** (-bed.duck_db / 20)
+    in_holds = bed.peak * gain
+
+    def db(x: float) -> float:
+        return 20 * float(np.log10(max(x, 0.05)))
+    return {"speech": db(room - under_words), "chime": db(room - in_holds),
+            "breath": db(room - in_holds)}
 
 
 def write_mp3(prep: Prepared, plan: Plan, speech: SpeechStore, out: Path,
@@ -218,11 +277,12 @@ def write_mp3(prep: Prepared, plan: Plan, speech: SpeechStore, out: Path,
     the session is encoded in parts at once (cut in silence), joined gaplessly.
     With `transcript`, a WebVTT file of the spoken cues is written beside it (same stem).
     """
-    audio = leveled(prep, plan, speech, bitrate, levels)
+    audio, track = sources(prep, plan, speech, bitrate, levels)
+    bed = track.samples if track is not None else None
     cuts = cut_points(sounding_spans(plan), plan.total, encoders())
     with atomic_output(out) as tmp, stage("Encoding", plan.total, show_progress) as advance:
-        encode(lambda a, b: blocks(plan, audio, start=a, stop=b), plan.total, tmp, bitrate,
-               advance, cuts)
+        encode(lambda a, b: blocks(plan, audio, start=a, stop=b, bed=bed), plan.total, tmp,
+               bitrate, advance, cuts)
         write_tags(tmp, tags_for(prep.script, plan))
         if transcript:
             with atomic_output(out.with_suffix(".vtt")) as vtt:
@@ -246,10 +306,11 @@ def cached_durations(prep: Prepared, cache: Cache) -> tuple[dict[str, int], bool
 
     Returns the lengths and whether every text was found.
     """
-    identity = prep.engine.identity()
     found: dict[str, int] = {}
     for text in texts_to_speak(prep.script):
-        found[text] = cache.length(clip_key(identity, prep.script.language, text)) or 0
+        assert prep.engine is not None  # an engine is loaded whenever there are words
+        key = clip_key(prep.engine.identity(), prep.script.language, text)
+        found[text] = cache.length(key) or 0
     return found, all(found.values())
 
 

@@ -15,8 +15,10 @@ from .yaml_nodes import Ctx, duration, mapping, number, text_value
 
 AMBIENCE_KEYS = ("sound", "level", "duck")
 BREATH_KEYS = ("in", "out")
-LEVEL_RANGE = (-40.0, -6.0)
-"""The bed's level in LU under the voice: quieter is barely there; louder competes with it."""
+LEVEL_RANGE = (-40.0, -24.0)
+"""The bed's level in LU under the voice. Louder than -24, a bed in the holds of a sparse
+session passes loudness gating (BS.1770) and pulls the file under -19 LUFS by more than
+the voice can be raised without flattening it (measured on the psoas session)."""
 DUCK_RANGE = (0.0, 30.0)
 MAX_BREATH_MS = 60_000
 

@@ -90,7 +90,7 @@ class Ambience:
     """A sound bed under the whole session, ducked under speech."""
 
     sound: str
-    level_lu: float = -18.0
+    level_lu: float = -26.0
     """Loudness of the bed in the holds, in LU relative to the voice (negative: under it)."""
     duck_db: float = 6.0
     """How far the bed is lowered under speech."""
