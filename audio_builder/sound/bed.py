@@ -68,13 +68,22 @@ def _decode(path: Path, limit_s: float) -> np.ndarray:
 
 
 def make_loop(samples: np.ndarray, crossfade: int) -> np.ndarray:
-    """The file's end crossfaded (equal power) into its start: a loop len - crossfade long
-    whose last sample leads into its first as the file's own samples do."""
+    """The file's end crossfaded into its start: a loop len - crossfade long whose last
+    sample leads into its first as the file's own samples do.
+
+    The crossfade keeps the power constant whatever the two ends have in common: equal
+    power for unrelated sound (noise, most music), equal gain for the same sound (a steady
+    tone), and in between by their measured correlation r: a² + b² + 2rab = 1.
+    """
     n = len(samples)
-    ramp = np.arange(crossfade) / crossfade * (np.pi / 2)
+    head = samples[:crossfade].astype(np.float64)
+    tail = samples[n - crossfade:].astype(np.float64)
+    norm = float(np.sqrt(np.sum(head ** 2) * np.sum(tail ** 2)))
+    r = float(np.clip(np.sum(head * tail) / norm, -0.8, 1.0)) if norm > 0 else 0.0
+    theta = np.arange(crossfade) / crossfade * (np.pi / 2)
+    k = 1 / np.sqrt(1 + r * np.sin(2 * theta))
     loop = samples[:n - crossfade].astype(np.float32, copy=True)
-    loop[:crossfade] = (samples[:crossfade] * np.sin(ramp)
-                        + samples[n - crossfade:] * np.cos(ramp)).astype(np.float32)
+    loop[:crossfade] = (k * (head * np.sin(theta) + tail * np.cos(theta))).astype(np.float32)
     return loop
 
 

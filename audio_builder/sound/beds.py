@@ -10,7 +10,7 @@ must not draw attention to itself:
   audibly repeats; stored at the rate their spectrum needs (24 and 16 kHz), so the files
   stay near 2 MB each;
 * no sharp edges: the spectrum rolls off above a few kHz (no hiss), raindrops rise over
-  2 ms, waves swell over seconds.
+  4 ms, waves swell over seconds.
 
 The noise comes from splitmix64 over the sample index, written out in numpy, so the
 files are the same bytes on every run and every machine; `make sounds` regenerates them::
@@ -50,6 +50,12 @@ def shaped(n: int, rate: int, seed: int, gain: Callable[[np.ndarray], np.ndarray
     f = np.fft.rfftfreq(n, 1 / rate)
     out = np.fft.irfft(spectrum * gain(f), n)
     return out / np.sqrt(np.mean(out ** 2))
+
+
+def soften(x: np.ndarray, rate: int, cutoff: float) -> np.ndarray:
+    """A gentle low-pass (2nd order) over the whole loop, circular so it stays seamless."""
+    f = np.fft.rfftfreq(len(x), 1 / rate)
+    return np.fft.irfft(np.fft.rfft(x) / np.sqrt(1 + (f / cutoff) ** 4), len(x))
 
 
 def _band(lo: float, hi: float, order: int = 2) -> Callable[[np.ndarray], np.ndarray]:
@@ -92,15 +98,15 @@ def rain(rate: int = RAIN_RATE) -> np.ndarray:
     width = int(0.06 * rate)
     k = np.arange(width) / rate
     for i, start in enumerate(when):
-        freq = 1200 + 2600 * u[count + i]
+        freq = 900 + 2100 * u[count + i]
         size = 0.35 + 0.65 * u[2 * count + i]
         decay = 0.008 + 0.02 * u[3 * count + i]
-        rise = np.minimum(k / 0.002, 1.0)
+        rise = 0.5 - 0.5 * np.cos(np.pi * np.minimum(k / 0.004, 1.0))
         grain = size * rise * np.exp(-k / decay) * np.sin(2 * np.pi * freq * k)
         idx = (start + np.arange(width)) % n  # a drop near the end wraps to the start
         drops[idx] += grain
     drops *= 0.9 / np.sqrt(np.mean(drops ** 2))
-    return _normalize(hush + 0.45 * drops)
+    return _normalize(soften(hush + 0.45 * drops, rate, 4500))
 
 
 def ocean(rate: int = OCEAN_RATE) -> np.ndarray:
