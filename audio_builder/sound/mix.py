@@ -24,7 +24,7 @@ CHIME_BELOW_LU = 6.0
 PEAK_CEILING_DB = -2.0
 """Sample-peak ceiling before encoding; MP3 encoding adds up to ~0.5 dB of true peak."""
 BLOCK = 1 << 16
-BREATH_BELOW_LU = 14.0
+BREATH_BELOW_LU = 18.0
 """The breath guide sits this far under the voice: a soft presence in the hold, under the
 chimes, well over a bed at its default level."""
 
@@ -66,7 +66,9 @@ def session_gains(plan: Plan, infos: dict[Key, ClipInfo], levels: Levels,
     guide) the correction is larger and the limiter's loss matters, so the prediction is
     made again with the clips as they will be heard.
     """
-    below = {"chime": levels.chime_below_lu, "breath": levels.breath_below_lu}
+    words = any(e.kind == "speech" for e in plan.events)  # without words, chimes lead
+    below = {"chime": levels.chime_below_lu if words else 0.0,
+             "breath": levels.breath_below_lu}
     gain = {k: min(levels.target_lufs - i.lufs - below.get(k[0], 0.0), MAX_GAIN_DB)
             for k, i in infos.items()}
     if bed is not None:
@@ -101,7 +103,7 @@ def session_gains(plan: Plan, infos: dict[Key, ClipInfo], levels: Levels,
     return {k: g + correction for k, g in gain.items()}
 
 
-MAX_RAISE_DB = 6.0
+MAX_RAISE_DB = 3.0
 """The most the whole session is raised to meet its loudness: past this, the limiter would
 be flattening the voice."""
 
