@@ -151,11 +151,17 @@ class BedTrack:
 
     def envelope(self, a: int, b: int, step: int = 1) -> np.ndarray:
         """Linear gain (bed level, fades and duck) at positions a, a + step, ... < b."""
-        pos = np.arange(a, b, step, dtype=np.float64)
-        fade = np.minimum(_rc(pos / (FADE_IN_S * RATE)),
-                          _rc((self.total - pos) / (FADE_OUT_S * RATE)))
-        duck = 10 ** (-self.bed.duck_db * self.duck_weight(a, b, step) / 20)
-        return self.gain * fade * duck
+        gain = np.full(len(range(a, b, step)), self.gain)
+        fade_in, fade_out = FADE_IN_S * RATE, FADE_OUT_S * RATE
+        if a < fade_in or b > self.total - fade_out:  # only near the ends: cos is costly
+            pos = np.arange(a, b, step, dtype=np.float64)
+            gain *= np.minimum(_rc(pos / fade_in), _rc((self.total - pos) / fade_out))
+        w = self.duck_weight(a, b, step)
+        ducked = np.flatnonzero(w)
+        if len(ducked):
+            lo, hi = ducked[0], ducked[-1] + 1
+            gain[lo:hi] *= 10 ** (-self.bed.duck_db * w[lo:hi] / 20)
+        return gain
 
     def samples(self, a: int, b: int) -> np.ndarray:
         """The bed's samples for [a, b) of the session."""

@@ -96,7 +96,9 @@ def session_gains(plan: Plan, infos: dict[Key, ClipInfo], levels: Levels,
             now = loudness_at(correction)
             if abs(want - now) < 0.05:
                 break
-            slope = (now - l_prev) / (correction - c_prev) if correction != c_prev else 1.0
+            if correction == c_prev:  # at the most it may raise: nothing more to gain
+                break
+            slope = (now - l_prev) / (correction - c_prev)
             c_prev, l_prev = correction, now
             correction = min(correction + (want - now) / min(max(slope, 0.25), 1.0),
                              MAX_RAISE_DB)
