@@ -91,12 +91,13 @@ def session_gains(plan: Plan, infos: dict[Key, ClipInfo], levels: Levels,
                                                                           bed, sounding)
     correction = want - before
     if heard is not None:  # the limiter gives less than asked: a few secant steps
+        correction = min(correction, MAX_RAISE_DB)
         c_prev, l_prev = 0.0, before
         for _ in range(4):
+            if correction == c_prev:  # at the most it may raise: nothing more to gain
+                break
             now = loudness_at(correction)
             if abs(want - now) < 0.05:
-                break
-            if correction == c_prev:  # at the most it may raise: nothing more to gain
                 break
             slope = (now - l_prev) / (correction - c_prev)
             c_prev, l_prev = correction, now
