@@ -25,6 +25,7 @@ lint: $(STAMP)
 
 sounds: $(STAMP)
 	$(BIN)/python -m audio_builder.sound.chimes sounds
+	$(BIN)/python -m audio_builder.sound.beds sounds
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

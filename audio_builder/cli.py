@@ -79,6 +79,21 @@ def with_voice_options(fn: Callable) -> Callable:
     return fn
 
 
+between_options = [
+    click.option("--ambience", metavar="NAME|none",
+                 help="A sound bed under the session (e.g. rain, ocean), or none; "
+                      "default: the script's."),
+    click.option("--breath-guide", is_flag=True, default=None,
+                 help="Sound each inhale and exhale of holds counted in breaths."),
+]
+
+
+def with_between_options(fn: Callable) -> Callable:
+    for opt in reversed(between_options):
+        fn = opt(fn)
+    return fn
+
+
 class _Lower(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return f"{record.levelname.lower()}: {record.getMessage()}"
@@ -110,12 +125,15 @@ def main(verbose: bool) -> None:
 @click.option("--transcript", is_flag=True, help="Also write a WebVTT transcript beside it.")
 @cache_option
 @no_cache_option
+@with_between_options
 @handles_errors
 def render(script: Path, lengths: tuple[str, ...], output: Path | None, engine: str | None,
            voice: str | None, speed: float | None, bitrate: str, loudness: float,
-           transcript: bool, cache_dir: Path | None, no_cache: bool) -> None:
+           transcript: bool, cache_dir: Path | None, no_cache: bool, ambience: str | None,
+           breath_guide: bool | None) -> None:
     """Render SCRIPT to an MP3 guided session."""
     from . import RATE
+    from .pipeline.between import Between
     from .pipeline.output import check_writable
     from .pipeline.render import VoiceChoice, default_output, plan_length, prepare, speak, write_mp3
     from .script.durations import clock
@@ -124,7 +142,8 @@ def render(script: Path, lengths: tuple[str, ...], output: Path | None, engine: 
     if output and len(lengths) > 1:
         raise click.UsageError("-o names one file; leave it out to render several lengths")
     started = time.perf_counter()
-    prep = prepare(script, VoiceChoice(engine, voice, speed), tuple(dict.fromkeys(lengths)))
+    prep = prepare(script, VoiceChoice(engine, voice, speed), tuple(dict.fromkeys(lengths)),
+                   Between(ambience, breath_guide))
     outs = [output or default_output(script, c.name) for c in prep.lengths]
     for out in outs:
         check_writable(out)
@@ -144,19 +163,23 @@ def render(script: Path, lengths: tuple[str, ...], output: Path | None, engine: 
 @with_voice_options
 @cache_option
 @no_cache_option
+@with_between_options
 @handles_errors
 def plan(script: Path, lengths: tuple[str, ...], as_json: bool, engine: str | None,
-         voice: str | None, speed: float | None, cache_dir: Path | None, no_cache: bool) -> None:
+         voice: str | None, speed: float | None, cache_dir: Path | None, no_cache: bool,
+         ambience: str | None, breath_guide: bool | None) -> None:
     """Show the timeline of SCRIPT without writing audio.
 
     Speech durations come from the cache; what is missing is synthesized (and cached).
     """
+    from .pipeline.between import Between
     from .pipeline.render import VoiceChoice, plan_length, prepare, speak
     from .plan.table import plan_table
 
     if as_json and len(lengths) > 1:
         raise click.UsageError("--json prints one plan; give one --length")
-    prep = prepare(script, VoiceChoice(engine, voice, speed), tuple(dict.fromkeys(lengths)))
+    prep = prepare(script, VoiceChoice(engine, voice, speed), tuple(dict.fromkeys(lengths)),
+                   Between(ambience, breath_guide))
     speech = speak(prep, _cache(cache_dir, no_cache))
     for choice in prep.lengths:
         p = plan_length(prep, speech, choice)
@@ -171,10 +194,12 @@ def plan(script: Path, lengths: tuple[str, ...], as_json: bool, engine: str | No
                 type=click.Path(dir_okay=False, path_type=Path))
 @with_voice_options
 @cache_option
+@with_between_options
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
 @handles_errors
 def check(scripts: tuple[Path, ...], engine: str | None, voice: str | None,
-          speed: float | None, cache_dir: Path | None, strict: bool) -> None:
+          speed: float | None, cache_dir: Path | None, ambience: str | None,
+          breath_guide: bool | None, strict: bool) -> None:
     """Validate SCRIPTS without synthesizing any speech.
 
     Named lengths are checked exactly when the script's speech is cached, else against
@@ -182,13 +207,15 @@ def check(scripts: tuple[Path, ...], engine: str | None, voice: str | None,
     inviting are warned about (the words are in audio_builder/script/tone.yaml).
     """
     from .errors import AudioBuilderError
+    from .pipeline.between import Between
     from .pipeline.render import VoiceChoice, check_named_lengths, prepare
     from .script.speech_fields import tone_warnings
 
     failed = 0
     for path in scripts:
         try:
-            prep = prepare(path, VoiceChoice(engine, voice, speed))
+            prep = prepare(path, VoiceChoice(engine, voice, speed),
+                           between=Between(ambience, breath_guide))
             check_named_lengths(prep, _cache(cache_dir, False))
         except AudioBuilderError as exc:
             click.echo(f"error: {exc.one_line()}", err=True)
@@ -232,7 +259,7 @@ def voices() -> None:
 @main.command()
 @click.argument("script", required=False, type=click.Path(dir_okay=False, path_type=Path))
 def sounds(script: Path | None) -> None:
-    """Chime sounds available (to SCRIPT, if given: its own sounds/ folder first)."""
+    """Sounds available for chimes and beds (to SCRIPT, if given: its sounds/ first)."""
     from .sound.named import available
 
     for name, path in available(script).items():

@@ -31,7 +31,8 @@ def test_check_reports_every_broken_script(tmp_path):
     assert result.exit_code == 1
     assert result.output.splitlines() == [
         f"error: {bad}:4: 'cues' needs at least one cue",
-        f"error: {worse}:2: unknown sound 'gong'; available: bell, bowl (or 'none')",
+        f"error: {worse}:2: unknown sound 'gong'; available: bell, bowl, ocean, rain "
+        "(or 'none')",
     ]
 
 
@@ -51,7 +52,7 @@ def test_a_missing_sound_is_reported_where_it_is_named(tmp_path, place, body, li
     result = invoke("check", script)
     assert result.exit_code == 1
     assert result.output == (f"error: {script}:{line}: unknown sound 'gong'; available: bell, "
-                             "bowl (or 'none')\n")
+                             "bowl, ocean, rain (or 'none')\n")
 
 
 @pytest.mark.parametrize("value", ["two", "0", "-1"])
@@ -96,7 +97,8 @@ def test_script_sounds_folder_comes_first(tmp_path):
     script = write_script(tmp_path, "title: X\nposes:\n  - name: A\n    cues: [\"Rest.\"]\n")
     result = invoke("sounds", script)
     assert result.output.splitlines() == [
-        f"bell\t{tmp_path / 'sounds/bell.wav'}", f"bowl\t{ROOT / 'sounds/bowl.wav'}"]
+        f"bell\t{tmp_path / 'sounds/bell.wav'}", f"bowl\t{ROOT / 'sounds/bowl.wav'}",
+        f"ocean\t{ROOT / 'sounds/ocean.wav'}", f"rain\t{ROOT / 'sounds/rain.wav'}"]
 
 
 def test_usage_error_exits_2(tiny):
@@ -178,8 +180,9 @@ def test_output_that_cannot_be_written_fails_before_speech(tmp_path, tiny):
      6, "pose 'B' has nothing to say, play or hold"),
     ("chime: none\nposes:\n  - name: A\n    cues: [\"[chime]\"]\n", 4,
      "pose 'A' has nothing to say, play or hold"),
-    ("poses:\n  - name: A\n    hold: 1m\n    cues: [\"[pause 1s]\"]\n", None,
-     "the script has nothing to say: every cue is only markers or punctuation"),
+    ("chime: none\nposes:\n  - name: A\n    hold: 1m\n    cues: [\"[pause 1s]\"]\n", None,
+     "the script has nothing to say or play: every cue is only pauses or punctuation, and "
+     "there is no chime"),
 ])
 def test_nothing_to_say(tmp_path, body, line, message):
     script = write_script(tmp_path, "title: T\n" + body)

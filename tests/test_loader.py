@@ -136,7 +136,8 @@ BAD_SCRIPTS = [
      "unknown field 'pose' in the script; did you mean 'poses'?"),
     ("unknown key far from all", T + POSE + "music: calm\n", 6,
      ("unknown field 'music' in the script; known: title, author, description, language, "
-     "voice, breath, chime, lengths, intro, poses, outro, cover, pronounce, tone")),
+     "voice, breath, chime, lengths, intro, poses, outro, cover, pronounce, tone, ambience, "
+     "breath_guide")),
     ("missing title", POSE, 1, "the script needs 'title'"),
     ("missing poses", T + "author: Me\n", 1, "the script needs 'poses'"),
     ("empty title", "title: ''\n" + POSE, 1, "'title' is empty"),
@@ -413,9 +414,9 @@ def test_sides_are_read_case_insensitively(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("breath", "hold", "expected"), [
-    ("6s", "4..8 breaths", HoldRange(24_000, 48_000)),
-    ("5s", "6 breaths", HoldRange(30_000, 30_000)),
-    ("5s", "1 breath", HoldRange(5000, 5000)),
+    ("6s", "4..8 breaths", HoldRange(24_000, 48_000, True)),
+    ("5s", "6 breaths", HoldRange(30_000, 30_000, True)),
+    ("5s", "1 breath", HoldRange(5000, 5000, True)),
     ("5s", "1m..5m", HoldRange(60_000, 300_000)),
     ("5s", "2m", HoldRange(120_000, 120_000)),
     ("5s", "1m30s", HoldRange(90_000, 90_000)),

@@ -149,6 +149,16 @@ BAD = {
     "pronounce half IPA": variant({"pronounce": {"Savasana": "/ʃəˈvɑːsənə"}}),
     "pronounce a list": variant({"pronounce": ["Savasana"]}),
     "tone unknown key": variant({"tone": {"deny": ["must"]}}),
+    "ambience path": variant({"ambience": "../rain"}),
+    "ambience too loud": variant({"ambience": {"sound": "rain", "level": -10}}),
+    "ambience level above 0": variant({"ambience": {"sound": "rain", "level": 3}}),
+    "ambience duck too deep": variant({"ambience": {"sound": "rain", "duck": 40}}),
+    "ambience without sound": variant({"ambience": {"level": -30}}),
+    "ambience unknown key": variant({"ambience": {"sound": "rain", "volume": 3}}),
+    "breath split without out": variant({"breath": {"in": "2s"}}),
+    "breath split unknown key": variant({"breath": {"in": "2s", "out": "3s", "hold": "1s"}}),
+    "breath split in words": variant({"breath": {"in": "two", "out": "3s"}}),
+    "breath_guide maybe": variant({"breath_guide": "maybe"}),
 }
 
 GOOD = {
@@ -181,6 +191,13 @@ GOOD = {
                                         "Baddha Konasana": "/bɑːdə koʊˈnɑːsənə/"}}),
     "tone allow": variant({"tone": {"allow": ["must", "push"]}}),
     "tone allow one": variant({"tone": {"allow": "must"}}),
+    "ambience rain": variant({"ambience": "rain"}),
+    "ambience none": variant({"ambience": "none"}),
+    "ambience mapping": variant({"ambience": {"sound": "ocean", "level": -30, "duck": 8}}),
+    "ambience level only": variant({"ambience": {"sound": "rain", "level": -24}}),
+    "breath split": variant({"breath": {"in": "2s", "out": "3s"}}),
+    "breath guide": variant({"breath_guide": True}, {"hold": "4..8 breaths"}),
+    "words-free": variant(pose={"cues": ["[pause 3s] [chime]"], "hold": "6 breaths"}),
 }
 
 

@@ -26,13 +26,25 @@ from ..script.durations import format_duration, ms_to_samples, parse_ms
 from ..script.loader import image_type, load_script
 from ..script.model import Script
 from ..script.speech_fields import say
+from ..sound.bed import Bed, BedTrack, load_bed
+from ..sound.breath import guide_clips
 from ..sound.clips import Clip, ClipInfo, make_clip
-from ..sound.mix import Key, Levels, at_gain, blocks, session_gains, sounding_spans
+from ..sound.loudness import measure
+from ..sound.mix import (
+    PEAK_CEILING_DB,
+    Key,
+    Levels,
+    at_gain,
+    blocks,
+    session_gains,
+    sounding_spans,
+)
 from ..sound.named import load_sound
 from ..sound.recordings import load_recording
 from ..speech.cache import Cache, clip_key
 from ..speech.engines import Engine, EngineOptions, make_engine
 from ..speech.synth import SpeechStore, synthesize
+from .between import Between, apply
 from .output import atomic_output
 from .progress import stage
 from .transcript import webvtt
@@ -64,13 +76,16 @@ class LengthChoice:
 class Prepared:
     script: Script
     engine: Engine | None
-    """None when the script has nothing to synthesize (only recorded cues)."""
+    """None when the script has nothing to synthesize (no words, or only recorded cues):
+    no engine is loaded (nor any network used)."""
     chimes: dict[str, np.ndarray]
     """Each sound the script uses, decoded at RATE."""
     lengths: list[LengthChoice] = field(default_factory=list)
     _chime_clips: dict[str, Clip] | None = None
     recordings: dict[str, Clip] = field(default_factory=dict)
     """Each recorded cue, shaped like speech, by its speech key (outline.recording_key)."""
+    bed: Bed | None = None
+    """The sound bed (ambience), checked and measured; None for none."""
 
     def say(self, text: str) -> str:
         """What the engine reads for a written text: the script's pronunciations applied."""
@@ -130,12 +145,15 @@ def engine_for(script: Script, choice: VoiceChoice) -> Engine:
 
 
 DEFAULT_VOICE = VoiceChoice()
+SCRIPT_BETWEEN = Between()
 
 
 def prepare(path: Path, choice: VoiceChoice = DEFAULT_VOICE,
-            lengths: tuple[str, ...] = ("full",)) -> Prepared:
-    """Load and check everything that needs no speech: script, voice, sounds, lengths."""
-    script = load_script(path)
+            lengths: tuple[str, ...] = ("full",), between: Between = SCRIPT_BETWEEN
+            ) -> Prepared:
+    """Load and check everything that needs no speech: script, voice, sounds, recordings,
+    bed, lengths."""
+    script = apply(load_script(path), between)
     engine = engine_for(script, choice) if texts_to_speak(script) else None
     if engine is not None and not getattr(engine, "phonemes", False):
         for entry in (e for e in script.pronounce if e.ipa):
@@ -146,10 +164,11 @@ def prepare(path: Path, choice: VoiceChoice = DEFAULT_VOICE,
               for name in sorted(script.sounds_used)}
     recordings = {recording_key(name): load_recording(name, script.path, line)
                   for name, line in script.recordings_used.items()}
+    bed = load_bed(script.ambience, script.path) if script.ambience else None
     chosen = [resolve_length(script, spec) for spec in lengths]
     encoders()  # a bad AUDIO_BUILDER_ENCODERS is reported before any speech
     _check_session_limit(script, chimes, chosen, recordings)
-    return Prepared(script, engine, chimes, chosen, recordings=recordings)
+    return Prepared(script, engine, chimes, chosen, recordings=recordings, bed=bed)
 
 
 MAX_SESSION_S = 4 * 3600
@@ -179,6 +198,8 @@ def _check_session_limit(script: Script, chimes: dict[str, np.ndarray],
 
 def speak(prep: Prepared, cache: Cache, show_progress: bool | None = None) -> SpeechStore:
     texts = texts_to_speak(prep.script)
+    if prep.engine is None:  # a session without words
+        return SpeechStore(cache, {})
     with stage("Speaking", len(texts), show_progress) as advance:
         try:
             store = (synthesize(prep.engine, prep.script.language, texts, cache, advance,
@@ -224,22 +245,61 @@ def leveled(prep: Prepared, plan: Plan, speech: SpeechStore, bitrate: str = "96k
             levels: Levels = LEVELS) -> Callable[[Key], np.ndarray]:
     """Each clip of the plan at its final level, read from the cache when first asked for
     (a few are remembered: the mixer asks again for each block a clip overlaps)."""
+    return sources(prep, plan, speech, bitrate, levels)[0]
+
+
+def sources(prep: Prepared, plan: Plan, speech: SpeechStore, bitrate: str = "96k",
+            levels: Levels = LEVELS) -> tuple[Callable[[Key], np.ndarray], BedTrack | None]:
+    """The clips at their final level (see leveled), and the bed along the plan, if any."""
     chimes = prep.chime_clips(speech.cache)
+    guide = guide_clips(plan)
 
     def load(key: Key) -> np.ndarray:
+        if key[0] == "breath":
+            return guide[key].samples
         return speech.samples(key[1]) if key[0] == "speech" else chimes[key[1]].samples
 
     infos: dict[Key, ClipInfo] = {("chime", n): c.info for n, c in chimes.items()}
+    infos |= {k: c.info for k, c in guide.items()}
     infos |= {("speech", e.speech_key): speech.infos[e.speech_key]
               for e in plan.events if e.kind == "speech"}
+    ceiling = {"speech": PEAK_CEILING_DB, "chime": PEAK_CEILING_DB, "breath": PEAK_CEILING_DB}
+    if prep.bed is not None:  # first guess: the bed at its level before the correction
+        ceiling = bed_ceilings(prep.bed, 10 ** ((levels.target_lufs - prep.bed.lufs
+                                                 + prep.bed.level_lu) / 20))
+
+    def heard(key: Key, gain: float) -> np.ndarray | None:
+        if infos[key].peak_db + gain <= ceiling[key[0]]:
+            return None
+        return measure(at_gain(load(key), gain, ceiling[key[0]]))[1]
+
     from ..mp3.encode import CODEC_LOSS_DB  # the encoder: not for check and plan
 
-    gains = session_gains(plan, infos, levels, CODEC_LOSS_DB[bitrate])
+    quiet = prep.bed is not None or bool(guide)
+    gains = session_gains(plan, infos, levels, CODEC_LOSS_DB[bitrate], prep.bed,
+                          heard if quiet else None)
+    track = None
+    if prep.bed is not None:
+        track = BedTrack(prep.bed, plan, gains[("bed", prep.bed.name)])
+        ceiling = bed_ceilings(prep.bed, track.gain)
 
     @lru_cache(maxsize=2 * encoders() + 4)  # parts are fed in turn: each has its clips
     def audio(key: Key) -> np.ndarray:
-        return at_gain(load(key), gains[key])
-    return audio
+        return at_gain(load(key), gains[key], ceiling[key[0]])
+    return audio, track
+
+
+def bed_ceilings(bed: Bed, gain: float) -> dict[str, float]:
+    """Sample-peak ceilings of the clips over a bed: what the bed's own peak (ducked
+    under speech) leaves of the ceiling, so the sum stays under it."""
+    room = 10 ** (PEAK_CEILING_DB / 20)
+    under_words = bed.peak * gain * 10 ** (-bed.duck_db / 20)
+    in_holds = bed.peak * gain
+
+    def db(x: float) -> float:
+        return 20 * float(np.log10(max(x, 0.05)))
+    return {"speech": db(room - under_words), "chime": db(room - in_holds),
+            "breath": db(room - in_holds)}
 
 
 def write_mp3(prep: Prepared, plan: Plan, speech: SpeechStore, out: Path,
@@ -255,10 +315,11 @@ def write_mp3(prep: Prepared, plan: Plan, speech: SpeechStore, out: Path,
     from ..mp3.encode import encode
     from ..mp3.tags import write_tags
 
-    audio = leveled(prep, plan, speech, bitrate, levels)
+    audio, track = sources(prep, plan, speech, bitrate, levels)
+    bed = track.samples if track is not None else None
     with atomic_output(out) as tmp, stage("Encoding", plan.total, show_progress) as advance:
-        encode(lambda a, b: blocks(plan, audio, start=a, stop=b), plan.total, tmp, bitrate,
-               advance, sounding_spans(plan))
+        encode(lambda a, b: blocks(plan, audio, start=a, stop=b, bed=bed), plan.total, tmp,
+               bitrate, advance, sounding_spans(plan))
         write_tags(tmp, tags_for(prep.script, plan))
         if transcript:
             with atomic_output(out.with_suffix(".vtt")) as vtt:

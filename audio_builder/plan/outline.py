@@ -142,9 +142,10 @@ def outline(script: Script) -> list[Section]:
     closing = _frame_items(script, script.outro)
     if closing:
         sections.append(Section("Closing", closing))
-    if not any(isinstance(i, Speech) for s in sections for i in s.items):
-        raise ScriptError("the script has nothing to say: every cue is only markers or "
-                          "punctuation", Where(script.path))
+    if not any(isinstance(i, Speech | Ring) for s in with_chimes(script, sections)
+               for i in s.items):
+        raise ScriptError("the script has nothing to say or play: every cue is only pauses "
+                          "or punctuation, and there is no chime", Where(script.path))
     return sections
 
 

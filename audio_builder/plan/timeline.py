@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from .. import RATE
 from ..script.model import Script
 from .fit import choose_sections, fit_holds
+from .guide import split_hold
 from .outline import HoldSlot, Silence, Speech, outline, recording_key, with_chimes
 
 
 @dataclass(frozen=True)
 class Event:
     kind: str
-    """speech, silence or chime."""
+    """speech, silence, chime or breath (a guided breath: inhale, then exhale)."""
     start: int
     length: int
     text: str | None = None
@@ -31,6 +33,8 @@ class Event:
     def speech_key(self) -> str:
         """How the mixer finds a speech event's audio (see outline.Speech.key)."""
         return self.text or "" if self.recording is None else recording_key(self.recording)
+    inhale: int | None = None
+    """A breath's inhale, in samples (its exhale is the rest)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,8 @@ class Plan:
     dropped: tuple[str, ...] = ()
     holds: dict[str, int] = field(default_factory=dict)
     """Pose name -> hold per side, in samples."""
+    bed: str | None = None
+    """The sound bed under the whole session (ambience), if any: then nothing is silent."""
 
     def to_json(self) -> str:
         return json.dumps(plan_dict(self), ensure_ascii=False, indent=1)
@@ -73,8 +79,10 @@ def plan_dict(plan: Plan) -> dict:
             d["sound"] = e.sound
         if e.recording is not None:
             d["recording"] = e.recording
+        if e.inhale is not None:
+            d["inhale_s"] = _s(e.inhale)
         events.append(d)
-    return {
+    out = {
         "title": plan.title,
         "length_s": _s(plan.total),
         "chapters": [{"title": c.title, "start_s": _s(c.start), "end_s": _s(c.end)}
@@ -82,6 +90,9 @@ def plan_dict(plan: Plan) -> dict:
         "events": events,
         "dropped": list(plan.dropped),
     }
+    if plan.bed is not None:
+        out["ambience"] = plan.bed
+    return out
 
 
 def make_plan(script: Script, speech: dict[str, int], chimes: dict[str, int],
@@ -101,7 +112,7 @@ def make_plan(script: Script, speech: dict[str, int], chimes: dict[str, int],
     chapters: list[Chapter] = []
     t = 0
 
-    def add(kind: str, length: int, **kw: str | None) -> None:
+    def add(kind: str, length: int, **kw: Any) -> None:
         nonlocal t
         if length <= 0:
             return
@@ -128,7 +139,8 @@ def make_plan(script: Script, speech: dict[str, int], chimes: dict[str, int],
             elif isinstance(item, Silence):
                 add("silence", item.samples, pose=pose)
             elif isinstance(item, HoldSlot):
-                add("silence", holds[item.pose], pose=pose)
+                for piece in split_hold(script, item.pose, holds[item.pose]):
+                    add(piece.kind, piece.length, pose=pose, inhale=piece.inhale)
             else:
                 add("chime", chimes[item.sound], sound=item.sound, pose=pose)
         if last and remainder and spare_at is None:
@@ -137,4 +149,5 @@ def make_plan(script: Script, speech: dict[str, int], chimes: dict[str, int],
     kept = {s.pose for s in sections}
     dropped = tuple(s.title for s in everything if s.pose not in kept)
     return Plan(script.title, length_name, t, tuple(events), tuple(chapters), dropped,
-                {script.poses[p].name: h for p, h in holds.items()})
+                {script.poses[p].name: h for p, h in holds.items()},
+                script.ambience.sound if script.ambience else None)

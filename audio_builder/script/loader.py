@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from ..errors import ScriptError, Where
-from . import speech_fields
+from . import between, speech_fields
 from .durations import parse_count, parse_ms
 from .markers import SOUND_NAME, MarkerError, parse_cue
 from .model import Chime, Cue, Hold, HoldRange, NamedLength, Pose, Script, VoiceSpec
@@ -39,7 +39,8 @@ ENGINES = ("piper", "gtts", "kokoro")
 
 TOP_KEYS = (
     "title", "author", "description", "language", "voice", "breath", "chime",
-    "lengths", "intro", "poses", "outro", "cover", "pronounce", "tone",
+    "lengths", "intro", "poses", "outro", "cover", "pronounce", "tone", "ambience",
+    "breath_guide",
 )
 MAX_COVER_BYTES = 5_000_000
 _IMAGE_MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
@@ -79,7 +80,7 @@ def _hold(ctx: Ctx, node: yaml.Node, breath_ms: int) -> HoldRange:
         raise ctx.error(node, f"'hold: {text}': the range goes from the shorter to the longer")
     if hi > MAX_HOLD_MS:
         raise ctx.error(node, f"'hold: {text}' is longer than the limit of 60m")
-    return HoldRange(lo, hi)
+    return HoldRange(lo, hi, bool(breaths))
 
 
 def _sound(ctx: Ctx, node: yaml.Node, field: str) -> str | None:
@@ -214,7 +215,7 @@ def load_script(path: str | Path) -> Script:
         raise ctx.error(fields["language"][1], f"'language: {language}' is not a language code "
                                                "(e.g. en, en-GB, fr)")
     voice = get("voice", lambda n: _voice(ctx, n), VoiceSpec())
-    breath_ms = get("breath", lambda n: duration(ctx, n, "breath", 60_000), 5000)
+    breath_ms, breath_in_ms = get("breath", lambda n: between.breath(ctx, n), (5000, None))
     chime = get("chime", lambda n: _sound(ctx, n, "chime"), "bell")
     lengths: dict[str, NamedLength] = {}
     if "lengths" in fields:
@@ -236,8 +237,11 @@ def load_script(path: str | Path) -> Script:
     cover = get("cover", lambda n: _cover(ctx, n), None)
     pronounce = get("pronounce", lambda n: speech_fields.pronounce(ctx, n), ())
     tone_allow = get("tone", lambda n: speech_fields.tone_allow(ctx, n), ())
+    ambience = get("ambience", lambda n: between.ambience(ctx, n), None)
+    guide = get("breath_guide", lambda n: boolean(ctx, n, "breath_guide"), False)
     return Script(path, title, poses, author, description, language, voice, breath_ms, chime,
-                  lengths, intro, outro, cover, ctx.sound_lines, pronounce, tone_allow)
+                  lengths, intro, outro, cover, ctx.sound_lines, pronounce, tone_allow,
+                  ambience, guide, breath_in_ms)
 
 
 def image_type(data: bytes) -> str | None:

@@ -60,6 +60,8 @@ class HoldRange:
 
     min_ms: int
     max_ms: int
+    breaths: bool = False
+    """Counted in breaths ("4..8 breaths"): a breath guide may sound in it."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,18 @@ class NamedLength:
 
 
 @dataclass(frozen=True)
+class Ambience:
+    """A sound bed under the whole session, ducked under speech."""
+
+    sound: str
+    level_lu: float = -26.0
+    """Loudness of the bed in the holds, in LU relative to the voice (negative: under it)."""
+    duck_db: float = 6.0
+    """How far the bed is lowered under speech."""
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Script:
     path: Path
     title: str
@@ -124,6 +138,11 @@ class Script:
     pronounce: tuple[Pronunciation, ...] = ()
     tone_allow: tuple[str, ...] = ()
     """Words of the tone check (tone.yaml) this script means, not warned about."""
+    ambience: Ambience | None = None
+    breath_guide: bool = False
+    """Sound each inhale and exhale of holds counted in breaths."""
+    breath_in_ms: int | None = None
+    """The inhale of one breath (breath: {in: 2s, out: 3s}); None: half of breath_ms."""
 
     @property
     def recordings_used(self) -> dict[str, int]:
