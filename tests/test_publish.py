@@ -272,6 +272,17 @@ def test_scripts_of_the_same_name_get_their_own_folders_and_any_duration(tmp_pat
     assert 'href="tiny/36s.html"' in index and 'href="tiny-2/36s.html"' in index
 
 
+def test_a_duration_typed_three_ways_is_one_episode(tmp_path):
+    site = tmp_path / "site"
+    result = publish(DATA / "tiny.yaml", "-o", site, "--base-url", BASE,
+                     "--length", "36s", "--length", "36S", "--length", "36.0s")
+    assert "(1 encoded, 0 unchanged" in result.output
+    feed = feedparser.parse((site / "feed.xml").read_bytes())
+    assert [e.id for e in feed.entries] == ["audio-builder:tiny/36s"]
+    assert (site / "index.html").read_text().count('href="tiny/36s.html"') == 1
+    assert sorted(p.name for p in (site / "tiny").glob("*.mp3")) == ["36s.mp3"]
+
+
 def test_the_shipped_scripts_publish_with_every_hold_found(tmp_path):
     """The README's command on the shipped scripts (short lengths, to keep it quick):
     an episode each, and the page marks exactly one hold per side of every held pose."""

@@ -19,7 +19,15 @@ from urllib.parse import urlsplit
 
 from .. import __version__
 from ..errors import ScriptError
-from ..pipeline.render import Prepared, plan_length, prepare, speak, tags_for, write_mp3
+from ..pipeline.render import (
+    LengthChoice,
+    Prepared,
+    plan_length,
+    prepare,
+    speak,
+    tags_for,
+    write_mp3,
+)
 from ..plan.timeline import plan_dict
 from ..script.loader import load_script
 from ..script.model import Script
@@ -81,7 +89,24 @@ def choose_lengths(scripts: list[Path], asked: tuple[str, ...]) -> list[tuple[st
         if not any(_suits(spec, s) for s in loaded):
             names = sorted({n for s in loaded for n in s.lengths} | {"full"})
             raise ScriptError(f"no script names a length '{spec}' (named: {', '.join(names)})")
-    return [tuple(dict.fromkeys(a for a in asked if _suits(a, s))) for s in loaded]
+    return [tuple(a for a in asked if _suits(a, s)) for s in loaded]
+
+
+def distinct(prep: Prepared) -> list[LengthChoice]:
+    """The lengths once each, as resolved: '36s', '36S' and '36.0s' are one episode (one
+    guid, one link), named by the first typed; a name the script gives stays its own."""
+    names: set[str] = set()
+    durations: set[int | None] = set()
+    out = []
+    for choice in prep.lengths:
+        typed = choice.name != "full" and choice.name not in prep.script.lengths
+        if choice.name in names or (typed and choice.target in durations):
+            continue
+        names.add(choice.name)
+        if typed:
+            durations.add(choice.target)
+        out.append(choice)
+    return out
 
 
 def source_key(prep: Prepared, ep: Episode, cover: bytes | None) -> str:
@@ -109,6 +134,8 @@ def publish(scripts: list[Path], out: Path, cache: Cache, base_url: str | None =
     taken: set[str] = set()
     preps = [(prepare(path, lengths=chosen), slug_for(path, taken))
              for path, chosen in zip(scripts, per_script)]
+    for prep, _ in preps:
+        prep.lengths = distinct(prep)
     planned = [f"{slug}/{c.name}.{ext}" for prep, slug in preps for c in prep.lengths
                for ext in ("mp3", "html", "json", "chapters.json")]
     planned += [cover_file(prep, slug) for prep, slug in preps if prep.script.cover]
