@@ -283,6 +283,19 @@ def test_a_duration_typed_three_ways_is_one_episode(tmp_path):
     assert sorted(p.name for p in (site / "tiny").glob("*.mp3")) == ["36s.mp3"]
 
 
+def test_a_script_with_none_of_the_lengths_asked_is_not_spoken(tmp_path, speech_cache):
+    other = write_script(tmp_path, "title: Other\nposes:\n  - name: Stand\n    cues:\n"
+                         "      - \"A sentence only the other script says.\"\n", "other.yaml")
+    publish(DATA / "tiny.yaml", "-o", tmp_path / "warm", "--length", "quick")
+    cached = sorted(speech_cache.rglob("*"))
+    site = tmp_path / "site"
+    result = publish(DATA / "tiny.yaml", other, "-o", site, "--length", "quick")
+    assert "(1 encoded, 0 unchanged" in result.output
+    assert sorted(speech_cache.rglob("*")) == cached  # nothing new was spoken
+    assert not (site / "other").exists()
+    assert (site / "tiny/quick.mp3").is_file()
+
+
 def test_the_shipped_scripts_publish_with_every_hold_found(tmp_path):
     """The README's command on the shipped scripts (short lengths, to keep it quick):
     an episode each, and the page marks exactly one hold per side of every held pose."""

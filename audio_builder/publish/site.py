@@ -138,12 +138,15 @@ def publish(scripts: list[Path], out: Path, cache: Cache, base_url: str | None =
         prep.lengths = distinct(prep)
     planned = [f"{slug}/{c.name}.{ext}" for prep, slug in preps for c in prep.lengths
                for ext in ("mp3", "html", "json", "chapters.json")]
-    planned += [cover_file(prep, slug) for prep, slug in preps if prep.script.cover]
+    planned += [cover_file(prep, slug) for prep, slug in preps
+                if prep.script.cover and prep.lengths]
     site.check_ours(planned + shell_files(base_url is not None))
     done = Outcome([], [], None)
     episodes: list[Episode] = []
     try:  # the record follows every finished file, even when a later one fails
         for prep, slug in preps:
+            if not prep.lengths:
+                continue  # none of the lengths asked is this script's: nothing to speak
             episodes += _session(site, prep, slug, speak(prep, cache), done, say)
         if base_url is not None:
             from .feed import feed_xml
