@@ -92,15 +92,48 @@ def test_a_changed_length_is_the_only_one_encoded_again(tmp_path):
     assert abs(len(decode(site / "tiny/quick.mp3")) / RATE - 36) < 0.5
 
 
-def test_a_damaged_mp3_is_made_again(tmp_path):
+def test_a_damaged_mp3_is_refused_then_made_again_once_moved_away(tmp_path):
     site = tmp_path / "site"
     publish(DATA / "tiny.yaml", "-o", site, "--length", "quick")
     mp3 = site / "tiny/quick.mp3"
     good = mp3.read_bytes()
     mp3.write_bytes(good[:1000])
+    result = invoke("publish", DATA / "tiny.yaml", "-o", site, "--length", "quick")
+    assert (result.exit_code, result.output) == (1, (
+        f"error: {mp3} was changed since publish wrote it; move it away to publish it "
+        "again, or publish into another folder\n"))
+    assert mp3.read_bytes() == good[:1000]
+    mp3.unlink()
     assert "(1 encoded, 0 unchanged" in publish(DATA / "tiny.yaml", "-o", site,
                                                 "--length", "quick").output
     assert mp3.read_bytes() == good
+
+
+def test_a_teachers_edit_of_a_published_file_is_refused_before_any_work(tmp_path):
+    script = tmp_path / "tiny.yaml"
+    shutil.copy(DATA / "tiny.yaml", script)
+    site = tmp_path / "site"
+    publish(script, "-o", site, "--length", "quick")
+    (site / "style.css").write_text("body { color: rebeccapurple }")
+    script.write_text(script.read_text().replace("quick: 35s", "quick: 36s"))
+    before = snapshot(site)
+    result = invoke("publish", script, "-o", site, "--length", "quick")
+    assert (result.exit_code, result.output) == (1, (
+        f"error: {site / 'style.css'} was changed since publish wrote it; move it away to "
+        "publish it again, or publish into another folder\n"))
+    assert snapshot(site) == before
+    assert (site / "style.css").read_text() == "body { color: rebeccapurple }"
+
+
+def test_a_file_where_a_session_folder_goes_is_refused_before_any_work(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "tiny").write_text("a note, not a folder")
+    result = invoke("publish", DATA / "tiny.yaml", "-o", site, "--length", "quick")
+    assert (result.exit_code, result.output) == (1, (
+        f"error: cannot write {site / 'tiny/quick.mp3'}: {site / 'tiny'} is a file, "
+        "not a folder\n"))
+    assert [p.name for p in site.iterdir()] == ["tiny"]
 
 
 def test_files_publish_did_not_write_are_left_alone(tmp_path):
