@@ -174,7 +174,9 @@ def test_a_link_leading_outside_the_site_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("url", ["ftp://example.org/", "javascript:alert(1)", "example.org",
-                                 "https://", "https://example.org/a b/", "file:///tmp/site"])
+                                 "https://", "https://example.org/a b/", "file:///tmp/site",
+                                 "https://a.org/\x01y/", "https://a.org/a\\b/",
+                                 "https://a.org/\x7f/", "https://a.org/yoga\u00e9/"])
 def test_a_base_url_that_is_not_http_is_refused(tmp_path, url):
     result = invoke("publish", DATA / "tiny.yaml", "-o", tmp_path / "site", "--base-url", url)
     assert result.exit_code == 2
@@ -187,6 +189,28 @@ def test_a_broken_script_is_one_line_and_writes_nothing(tmp_path):
     result = invoke("publish", DATA / "tiny.yaml", bad, "-o", tmp_path / "site")
     assert (result.exit_code, result.output) == (
         1, f"error: {bad}:4: 'cues' needs at least one cue\n")
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("title", ["\\uFFFE", "\\uFFFF", "\\uD800", "\\U0010FFFF"])
+def test_a_title_that_is_not_text_is_one_line_and_writes_nothing(tmp_path, title):
+    bad = write_script(tmp_path, f'title: "Tiny{title}"\nposes:\n  - name: A\n    cues:\n'
+                       '      - "Rest."\n', "bad.yaml")
+    result = invoke("publish", bad, "-o", tmp_path / "site", "--base-url", BASE)
+    code = title[2:].lstrip("0") if title.startswith("\\U") else title[2:]
+    assert (result.exit_code, result.output) == (1, (
+        f"error: {bad}:1: 'title' contains U+{code}, which is not a character "
+        "(a noncharacter, unassigned or half a pair)\n"))
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_cue_that_is_not_text_is_one_line_and_writes_nothing(tmp_path):
+    bad = write_script(tmp_path, 'title: T\nposes:\n  - name: A\n    cues:\n'
+                       '      - "Rest."\n      - "Lie\\uDC00 down."\n', "bad.yaml")
+    result = invoke("publish", bad, "-o", tmp_path / "site")
+    assert (result.exit_code, result.output) == (1, (
+        f"error: {bad}:6: U+DC00 in the cue is not a character (a noncharacter, "
+        "unassigned or half a pair)\n"))
     assert not (tmp_path / "site").exists()
 
 

@@ -51,11 +51,17 @@ class Outcome:
 
 
 def check_base_url(url: str) -> str:
-    """An http(s) URL with a host, ending in '/' so files are found under it."""
+    """An http(s) URL with a host, ending in '/' so files are found under it; ASCII
+    only (a feed or page cannot hold a control character, and a non-ASCII address is
+    refused rather than guessed: its percent-encoded or xn-- form is accepted)."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc or any(
-            ch.isspace() or ch in "<>\"'" for ch in url.strip()):
+            ch.isspace() or ch in "<>\"'\\" or ord(ch) < 32 or ord(ch) == 127
+            for ch in url.strip()):
         raise ValueError("must be an http:// or https:// address, like https://example.org/yoga/")
+    if not url.isascii():
+        raise ValueError("must be ASCII: write a non-ASCII folder percent-encoded "
+                         "(%C3%A9 for é) and a non-ASCII host in its xn-- form")
     if parts.query or parts.fragment:
         raise ValueError("must not have a query (?...) or fragment (#...)")
     base = url.strip()
