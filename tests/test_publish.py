@@ -353,6 +353,16 @@ def test_a_script_with_none_of_the_lengths_asked_is_not_spoken(tmp_path, speech_
     assert (site / "tiny/quick.mp3").is_file()
 
 
+def test_length_names_differing_only_in_case_are_one_line(tmp_path):
+    script = write_script(tmp_path, (DATA / "tiny.yaml").read_text().replace(
+        "  quick: 35s\n", "  quick: 35s\n  Quick: 40s\n"), "tiny.yaml")
+    result = invoke("publish", script, "-o", tmp_path / "site")
+    assert (result.exit_code, result.output) == (1, (
+        f"error: {script}:8: lengths 'quick' and 'Quick' differ only in case, and would be "
+        "one file on macOS and Windows; rename one\n"))
+    assert not (tmp_path / "site").exists()
+
+
 def test_the_shipped_scripts_publish_with_every_hold_found(tmp_path):
     """The README's command on the shipped scripts (short lengths, to keep it quick):
     an episode each, and the page marks exactly one hold per side of every held pose."""

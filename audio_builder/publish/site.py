@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .. import __version__
-from ..errors import ScriptError
+from ..errors import ScriptError, Where
 from ..pipeline.render import (
     LengthChoice,
     Prepared,
@@ -115,6 +115,19 @@ def distinct(prep: Prepared) -> list[LengthChoice]:
     return out
 
 
+def check_case(prep: Prepared) -> None:
+    """Two length names differing only in case (quick, Quick) would be one file on
+    macOS and Windows: refused, with the line of the second."""
+    seen: dict[str, str] = {}
+    for choice in prep.lengths:
+        other = seen.setdefault(choice.name.casefold(), choice.name)
+        if other != choice.name:
+            named = prep.script.lengths.get(choice.name)
+            raise ScriptError(f"lengths '{other}' and '{choice.name}' differ only in case, and "
+                              "would be one file on macOS and Windows; rename one",
+                              Where(prep.script.path, named.line if named else None))
+
+
 def source_key(prep: Prepared, ep: Episode, cover: bytes | None) -> str:
     """What the MP3 is made from, hashed: the same key means the same file."""
     tags = tags_for(prep.script, ep.plan)
@@ -142,6 +155,7 @@ def publish(scripts: list[Path], out: Path, cache: Cache, base_url: str | None =
              for path, chosen in zip(scripts, per_script)]
     for prep, _ in preps:
         prep.lengths = distinct(prep)
+        check_case(prep)
     planned = [f"{slug}/{c.name}.{ext}" for prep, slug in preps for c in prep.lengths
                for ext in ("mp3", "html", "json", "chapters.json")]
     planned += [cover_file(prep, slug) for prep, slug in preps
