@@ -363,6 +363,23 @@ def test_length_names_differing_only_in_case_are_one_line(tmp_path):
     assert not (tmp_path / "site").exists()
 
 
+def test_each_script_keeps_its_folder_whatever_the_order(tmp_path):
+    for folder, name, title in [("a", "Tiny.yaml", "Tiny A"), ("b", "tiny.yaml", "Tiny B")]:
+        (tmp_path / folder).mkdir()
+        write_script(tmp_path / folder, (DATA / "tiny.yaml").read_text().replace(
+            "Tiny Practice", title), name)
+    a, b = tmp_path / "a/Tiny.yaml", tmp_path / "b/tiny.yaml"
+    site = tmp_path / "site"
+    publish(a, b, "-o", site, "--length", "quick", "--base-url", BASE)
+    assert "(0 encoded, 2 unchanged" in publish(b, a, "-o", site, "--length", "quick",
+                                                "--base-url", BASE).output
+    feed = feedparser.parse((site / "feed.xml").read_bytes())
+    assert {e.id: e.title for e in feed.entries} == {
+        "audio-builder:tiny/quick": "Tiny A (quick)",
+        "audio-builder:tiny-2/quick": "Tiny B (quick)"}
+    assert "Tiny B" in (site / "tiny-2/quick.html").read_text()
+
+
 def test_the_shipped_scripts_publish_with_every_hold_found(tmp_path):
     """The README's command on the shipped scripts (short lengths, to keep it quick):
     an episode each, and the page marks exactly one hold per side of every held pose."""

@@ -40,6 +40,8 @@ class Site:
     """Relative path -> sha256 of every file publish wrote (this run and earlier ones)."""
     sources: dict[str, dict] = field(default_factory=dict)
     """MP3 relative path -> {"key": what it was made from, "published": ISO date}."""
+    slugs: dict[str, str] = field(default_factory=dict)
+    """A script's resolved path -> its session folder, kept so guids stay with scripts."""
 
     @classmethod
     def open(cls, root: Path) -> Site:
@@ -53,6 +55,7 @@ class Site:
                 if data.get("format") == FORMAT:
                     site.files = {str(k): str(v) for k, v in data["files"].items()}
                     site.sources = {str(k): dict(v) for k, v in data["sources"].items()}
+                    site.slugs = {str(k): str(v) for k, v in data.get("slugs", {}).items()}
             except (ValueError, KeyError, TypeError, AttributeError):
                 pass  # an unreadable record: everything is made again, nothing is trusted
         return site
@@ -124,7 +127,8 @@ class Site:
         """Write the record (only if it changed, so an unchanged site is left as it was)."""
         self.files.pop(MANIFEST, None)
         data = json.dumps({"format": FORMAT, "files": dict(sorted(self.files.items())),
-                           "sources": dict(sorted(self.sources.items()))},
+                           "sources": dict(sorted(self.sources.items())),
+                           "slugs": dict(sorted(self.slugs.items()))},
                           indent=1, ensure_ascii=False).encode("utf-8")
         record = self.path(MANIFEST)
         if not (record.is_file() and record.read_bytes() == data):

@@ -80,6 +80,24 @@ def slug_for(path: Path, taken: set[str]) -> str:
     return slug
 
 
+def assign_slugs(scripts: list[Path], site: Site) -> list[str]:
+    """Each script's folder: the one the record gives it, so a guid never moves to another
+    script when the order of the arguments changes; else a new one that no script here,
+    nor any recorded script still on disk, has."""
+    keys = [str(p.resolve()) for p in scripts]
+    taken = {slug for key, slug in site.slugs.items() if key in keys or Path(key).is_file()}
+    used: set[str] = set()
+    out = []
+    for path, key in zip(scripts, keys):
+        slug = site.slugs.get(key)
+        if slug is None or slug in used:
+            slug = slug_for(path, taken)
+        used.add(slug)
+        site.slugs.setdefault(key, slug)
+        out.append(slug)
+    return out
+
+
 def _suits(spec: str, script: Script) -> bool:
     """'full' and durations suit every script; a name, the scripts that give it."""
     return spec == "full" or spec in script.lengths or spec.strip()[:1].isdigit()
@@ -150,9 +168,8 @@ def publish(scripts: list[Path], out: Path, cache: Cache, base_url: str | None =
     """Render every script at its lengths into `out` and write the site around them."""
     site = Site.open(out)
     per_script = choose_lengths(scripts, lengths)
-    taken: set[str] = set()
-    preps = [(prepare(path, lengths=chosen), slug_for(path, taken))
-             for path, chosen in zip(scripts, per_script)]
+    preps = [(prepare(path, lengths=chosen), slug)
+             for path, chosen, slug in zip(scripts, per_script, assign_slugs(scripts, site))]
     for prep, _ in preps:
         prep.lengths = distinct(prep)
         check_case(prep)
