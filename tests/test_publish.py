@@ -3,6 +3,7 @@ what changed; nothing outside SITE, and nothing in it publish did not write, is 
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
@@ -34,6 +35,10 @@ def publish(*args: object):
     result = invoke("publish", *args)
     assert result.exit_code == 0, result.output
     return result
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def snapshot(site: Path) -> dict[str, tuple[int, int]]:
@@ -301,20 +306,41 @@ def test_the_feed_says_what_podcast_apps_need(tmp_path):
         assert entry.link == f"{BASE}tiny/{length}.html"
         assert entry.summary == "A very small session for tests."
         (enclosure,) = entry.enclosures
-        assert enclosure.href == f"{BASE}tiny/{length}.mp3"
+        assert enclosure.href == f"{BASE}tiny/{length}.mp3?v={sha256(mp3)[:12]}"
         assert enclosure.type == "audio/mpeg"
         assert int(enclosure.length) == mp3.stat().st_size
         h, m, s = (int(x) for x in entry.itunes_duration.split(":"))
         assert abs(h * 3600 + m * 60 + s - seconds) <= 0.5
         assert entry.image.href == f"{BASE}tiny/cover.png"
         assert entry.published_parsed is not None
-        assert entry.podcast_chapters == {"url": f"{BASE}tiny/{length}.chapters.json",
-                                          "type": "application/json+chapters"}
+        chapters = site / f"tiny/{length}.chapters.json"
+        assert entry.podcast_chapters == {
+            "url": f"{BASE}tiny/{length}.chapters.json?v={sha256(chapters)[:12]}",
+            "type": "application/json+chapters"}
     assert (site / "tiny/cover.png").read_bytes() == (folder / "cover.png").read_bytes()
     # publishing again keeps every guid and date: apps download nothing twice
     os.utime(script)
     publish(script, "-o", site, "--base-url", "https://example.org/yoga", "--title", "Mat Time")
     assert (site / "feed.xml").read_bytes() == raw
+
+
+def test_a_changed_session_has_new_audio_and_chapter_urls_in_the_feed(tmp_path):
+    script = write_script(tmp_path, (DATA / "tiny.yaml").read_text(), "tiny.yaml")
+    site = tmp_path / "site"
+    publish(script, "-o", site, "--base-url", BASE, "--length", "quick")
+    before = feedparser.parse((site / "feed.xml").read_bytes())
+    script.write_text(script.read_text().replace("Thank you.", "Thank you, friend."))
+    record = json.loads((site / ".audio-builder-publish.json").read_text())
+    record["sources"]["feed.xml"] = {"built": "2020-01-01T00:00:00+00:00"}  # long ago
+    (site / ".audio-builder-publish.json").write_text(json.dumps(record))
+    publish(script, "-o", site, "--base-url", BASE, "--length", "quick")
+    after = feedparser.parse((site / "feed.xml").read_bytes())
+    (old,), (new,) = before.entries, after.entries
+    assert new.id == old.id and new.published == old.published
+    assert new.enclosures[0].href != old.enclosures[0].href
+    assert new.enclosures[0].href.endswith(f"?v={sha256(site / 'tiny/quick.mp3')[:12]}")
+    assert new.podcast_chapters["url"] != old.podcast_chapters["url"]
+    assert after.feed.updated_parsed.tm_year > 2020
 
 
 def test_scripts_of_the_same_name_get_their_own_folders_and_any_duration(tmp_path):

@@ -39,7 +39,8 @@ class Site:
     files: dict[str, str] = field(default_factory=dict)
     """Relative path -> sha256 of every file publish wrote (this run and earlier ones)."""
     sources: dict[str, dict] = field(default_factory=dict)
-    """MP3 relative path -> {"key": what it was made from, "published": ISO date}."""
+    """MP3 relative path -> {"key": what it was made from, "published": ISO date}; and
+    "feed.xml" -> {"built": ISO date the feed last changed}."""
     slugs: dict[str, str] = field(default_factory=dict)
     """A script's resolved path -> its session folder, kept so guids stay with scripts."""
 

@@ -190,7 +190,18 @@ def publish(scripts: list[Path], out: Path, cache: Cache, base_url: str | None =
 
             sizes = {ep.base: site.path(f"{ep.base}.mp3").stat().st_size for ep in episodes}
             dates = {ep.base: site.sources[f"{ep.base}.mp3"]["published"] for ep in episodes}
-            site.write("feed.xml", feed_xml(episodes, base_url, sizes, dates, title))
+            versions = {rel: site.files[rel][:12] for ep in episodes
+                        for rel in (f"{ep.base}.mp3", f"{ep.base}.chapters.json")}
+            # lastBuildDate moves only when the feed does: an unchanged one stays unchanged
+            built = site.sources.get("feed.xml", {}).get("built")
+            xml = feed_xml(episodes, base_url, sizes, dates, title, versions,
+                           datetime.fromisoformat(built) if built else _now())
+            if built is None or hashlib.sha256(xml).hexdigest() != site.files.get("feed.xml"):
+                built = _now().isoformat()
+                xml = feed_xml(episodes, base_url, sizes, dates, title, versions,
+                               datetime.fromisoformat(built))
+                site.sources["feed.xml"] = {"built": built}
+            site.write("feed.xml", xml)
             done = Outcome(done.encoded, done.kept, "feed.xml")
         feed_url = base_url + "feed.xml" if base_url else None
         site.write("index.html", index_html(episodes, title, feed_url).encode("utf-8"))
@@ -199,6 +210,10 @@ def publish(scripts: list[Path], out: Path, cache: Cache, base_url: str | None =
     finally:
         site.save()
     return done
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def cover_file(prep: Prepared, slug: str) -> str:
@@ -228,8 +243,7 @@ def _session(site: Site, prep: Prepared, slug: str, speech: SpeechStore, done: O
             write_mp3(prep, plan, speech, site.path(rel), BITRATE)
             site.files[rel] = sha256_file(site.path(rel))
             first = site.sources.get(rel, {}).get("published")
-            site.sources[rel] = {"key": key, "published": first or
-                                 datetime.now(UTC).replace(microsecond=0).isoformat()}
+            site.sources[rel] = {"key": key, "published": first or _now().isoformat()}
             done.encoded.append(rel)
         audio = f"{ep.length}.mp3?v={site.files[rel][:12]}"  # a new file, a new URL
         site.write(f"{ep.base}.json", _json(page_data(ep, audio)))
