@@ -71,6 +71,10 @@ def test_publish_writes_pages_audio_and_feed_that_agree(tmp_path):
     manifest = json.loads((site / "manifest.webmanifest").read_text())
     assert {i["src"] for i in manifest["icons"]} >= {"icon-192.png", "icon-512.png"}
     assert (site / "icon-192.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    worker = (site / "sw.js").read_text()
+    kept = json.loads(worker.split("(site.py) */ ", 1)[1].split(";", 1)[0])
+    assert sorted(kept) == sorted(["index.html", "app.js", "style.css", "icon.svg",
+                                   "icon-192.png", "icon-512.png", "manifest.webmanifest"])
 
 
 def test_publishing_again_unchanged_rewrites_nothing(tmp_path):

@@ -254,6 +254,9 @@ def _session(site: Site, prep: Prepared, slug: str, speech: SpeechStore, done: O
 
 
 SHELL = ("app.js", "sw.js", "style.css", "icon.svg", "manifest.webmanifest")
+OFFLINE = ["index.html", *(f for f in SHELL if f != "sw.js"), "icon-192.png", "icon-512.png"]
+"""What the worker keeps at install: the index and what every page needs (not itself,
+the feed, nor the podcast apps' 1400 px icon)."""
 
 
 def shell_files(with_feed: bool) -> list[str]:
@@ -264,6 +267,9 @@ def shell_files(with_feed: bool) -> list[str]:
 def shell(name: str) -> dict[str, bytes]:
     """The app's own files: script, styles, worker, icons and the web app manifest."""
     files = {f: (STATIC / f).read_bytes() for f in SHELL if f != "manifest.webmanifest"}
+    marker = b"written in by publish (site.py) */ []"
+    assert marker in files["sw.js"]
+    files["sw.js"] = files["sw.js"].replace(marker, marker[:-2] + json.dumps(OFFLINE).encode())
     files["manifest.webmanifest"] = _json({
         "name": name, "short_name": name[:12], "start_url": "./index.html", "scope": "./",
         "display": "standalone", "background_color": BACKGROUND, "theme_color": BACKGROUND,

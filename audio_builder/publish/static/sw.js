@@ -6,8 +6,7 @@
 
 const SHELL = "ab-shell-v1";
 const KEPT = "ab-kept-v1";
-const SHELL_FILES = ["index.html", "app.js", "style.css", "icon.svg", "icon-192.png",
-  "icon-512.png", "manifest.webmanifest"];
+const SHELL_FILES = /* the site's own files, written in by publish (site.py) */ [];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(SHELL).then((c) => c.addAll(SHELL_FILES))
