@@ -410,6 +410,16 @@ def test_each_script_keeps_its_folder_whatever_the_order(tmp_path):
     assert "Tiny B" in (site / "tiny-2/quick.html").read_text()
 
 
+def test_a_script_name_of_any_bytes_is_recorded(tmp_path):
+    script = Path(os.fsdecode(bytes(tmp_path / "t") + b"\xff.yaml"))
+    shutil.copy(DATA / "tiny.yaml", script)
+    site = tmp_path / "site"
+    publish(script, "-o", site, "--length", "quick")
+    assert "(0 encoded, 1 unchanged" in publish(script, "-o", site, "--length", "quick").output
+    assert json.loads((site / ".audio-builder-publish.json").read_text())["slugs"] == {
+        str(script.resolve()): "t"}
+
+
 def test_the_shipped_scripts_publish_with_every_hold_found(tmp_path):
     """The README's command on the shipped scripts (short lengths, to keep it quick):
     an episode each, and the page marks exactly one hold per side of every held pose."""

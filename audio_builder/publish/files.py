@@ -130,7 +130,7 @@ class Site:
         data = json.dumps({"format": FORMAT, "files": dict(sorted(self.files.items())),
                            "sources": dict(sorted(self.sources.items())),
                            "slugs": dict(sorted(self.slugs.items()))},
-                          indent=1, ensure_ascii=False).encode("utf-8")
+                          indent=1).encode("ascii")  # a path may hold any bytes
         record = self.path(MANIFEST)
         if not (record.is_file() and record.read_bytes() == data):
             with self.atomic(MANIFEST) as tmp:
