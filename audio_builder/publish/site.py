@@ -193,14 +193,12 @@ def publish(scripts: list[Path], out: Path, cache: Cache, base_url: str | None =
             versions = {rel: site.files[rel][:12] for ep in episodes
                         for rel in (f"{ep.base}.mp3", f"{ep.base}.chapters.json")}
             # lastBuildDate moves only when the feed does: an unchanged one stays unchanged
-            built = site.sources.get("feed.xml", {}).get("built")
-            xml = feed_xml(episodes, base_url, sizes, dates, title, versions,
-                           datetime.fromisoformat(built) if built else _now())
+            built = _date(site.sources.get("feed.xml", {}).get("built"))
+            xml = feed_xml(episodes, base_url, sizes, dates, title, versions, built or _now())
             if built is None or hashlib.sha256(xml).hexdigest() != site.files.get("feed.xml"):
-                built = _now().isoformat()
-                xml = feed_xml(episodes, base_url, sizes, dates, title, versions,
-                               datetime.fromisoformat(built))
-                site.sources["feed.xml"] = {"built": built}
+                built = _now()
+                xml = feed_xml(episodes, base_url, sizes, dates, title, versions, built)
+                site.sources["feed.xml"] = {"built": built.isoformat()}
             site.write("feed.xml", xml)
             done = Outcome(done.encoded, done.kept, "feed.xml")
         feed_url = base_url + "feed.xml" if base_url else None
@@ -214,6 +212,14 @@ def publish(scripts: list[Path], out: Path, cache: Cache, base_url: str | None =
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
+
+
+def _date(text: object) -> datetime | None:
+    """A date from the record, or None if it has none (or an unreadable one)."""
+    try:
+        return datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
 
 
 def cover_file(prep: Prepared, slug: str) -> str:
