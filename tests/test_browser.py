@@ -199,6 +199,55 @@ def test_offline_the_worker_answers_byte_ranges_from_the_kept_copy(visit: Visit,
     tail = page.evaluate(RANGE_FETCH, "bytes=-10")
     assert (tail["status"], bytes(tail["body"])) == (206, mp3[-10:])
     assert page.evaluate(RANGE_FETCH, f"bytes={len(mp3)}-")["status"] == 416
+    # RFC 9110, as the preview server: an invalid range or several ranges are ignored
+    for ignored in ["bytes=5-3", "bytes=0-9,20-29"]:
+        whole = page.evaluate(RANGE_FETCH, ignored)
+        assert (whole["status"], whole["range"], len(whole["body"])) == (200, None, len(mp3))
+
+
+KEPT_MP3S = """caches.open('ab-kept-v1').then((c) => c.keys())
+    .then((keys) => keys.map((r) => r.url).filter((u) => u.includes('.mp3')))"""
+
+
+def test_a_kept_session_still_plays_offline_after_a_re_publish(
+        browser: Browser, tmp_path: Path, speech_cache: Path):
+    script = tmp_path / "tiny.yaml"
+    script.write_text((DATA / "tiny.yaml").read_text())
+    out = tmp_path / "site"
+    publish([script], out, Cache(speech_cache), lengths=("quick",))
+    old = plan(out, "tiny/quick.json")["audio"]
+    with serving(out) as base:
+        v = Visit(browser, base)
+        try:
+            page = v.open("tiny/quick.html")
+            v.until("navigator.serviceWorker.controller !== null")
+            page.get_by_role("button", name="Keep for offline").click()
+            expect(page.locator("#keep-state")).to_contain_text("Kept on this device",
+                                                                timeout=15000)
+            assert page.evaluate(KEPT_MP3S) == [f"{base}tiny/{old}"]
+            script.write_text(script.read_text().replace("Thank you.", "Thank you, friend."))
+            publish([script], out, Cache(speech_cache), lengths=("quick",))
+            new = plan(out, "tiny/quick.json")["audio"]
+            assert new != old
+            page.reload()  # online: the worker refreshes page, data and audio together
+            v.until(f"{KEPT_MP3S}.then((u) => u.length === 1 && u[0].endsWith('{new}'))")
+            v.context.set_offline(True)
+            page.reload()
+            expect(page.locator("#audio")).to_have_attribute("src", new)
+            expect(page.locator("#keep-state")).to_contain_text("Kept on this device")
+            v.play()
+            v.wait_until_playing_past(0.5)
+            assert v.problems == []
+        finally:
+            v.context.close()
+
+
+def test_offline_the_folder_address_opens_the_index(visit: Visit):
+    page = visit.open("index.html")
+    visit.until("navigator.serviceWorker.controller !== null")
+    visit.context.set_offline(True)
+    page.goto(visit.base)
+    expect(page.get_by_role("link", name="quick · 0:35")).to_be_visible()
 
 
 def test_a_hostile_title_shows_as_text(visit: Visit):

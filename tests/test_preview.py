@@ -68,8 +68,16 @@ def test_a_range_past_the_end_is_416(site):
     assert (status, headers["Content-Range"]) == (416, f"bytes */{len(BODY)}")
 
 
+@pytest.mark.parametrize("header", ["bytes=5-3", "bytes=0-9,20-29", "bytes=x-y"])
+def test_an_invalid_or_multiple_range_is_ignored(site, header):
+    with serving(site) as base:
+        status, headers, body = get(base, "/s/full.mp3", {"Range": header})
+    assert (status, "Content-Range" in headers, body) == (200, False, BODY)
+
+
 @pytest.mark.parametrize("path", ["/../secret.txt", "/s/../../secret.txt", "/s/leak.txt",
-                                  "/s/", "/%2e%2e/secret.txt", "/nothing.html"])
+                                  "/s/", "/%2e%2e/secret.txt", "/nothing.html",
+                                  "/%00", "/s/full.mp3%00"])
 def test_nothing_outside_the_site_and_no_listings(site, path):
     with serving(site) as base:
         status, _, body = get(base, path)

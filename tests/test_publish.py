@@ -3,6 +3,7 @@ what changed; nothing outside SITE, and nothing in it publish did not write, is 
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
@@ -36,6 +37,10 @@ def publish(*args: object):
     return result
 
 
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def snapshot(site: Path) -> dict[str, tuple[int, int]]:
     """Every file with its inode and modification time: what a rewrite would change."""
     return {str(p.relative_to(site)): (p.stat().st_ino, p.stat().st_mtime_ns)
@@ -66,6 +71,10 @@ def test_publish_writes_pages_audio_and_feed_that_agree(tmp_path):
     manifest = json.loads((site / "manifest.webmanifest").read_text())
     assert {i["src"] for i in manifest["icons"]} >= {"icon-192.png", "icon-512.png"}
     assert (site / "icon-192.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    worker = (site / "sw.js").read_text()
+    kept = json.loads(worker.split("(site.py) */ ", 1)[1].split(";", 1)[0])
+    assert sorted(kept) == sorted(["index.html", "app.js", "style.css", "icon.svg",
+                                   "icon-192.png", "icon-512.png", "manifest.webmanifest"])
 
 
 def test_publishing_again_unchanged_rewrites_nothing(tmp_path):
@@ -92,15 +101,48 @@ def test_a_changed_length_is_the_only_one_encoded_again(tmp_path):
     assert abs(len(decode(site / "tiny/quick.mp3")) / RATE - 36) < 0.5
 
 
-def test_a_damaged_mp3_is_made_again(tmp_path):
+def test_a_damaged_mp3_is_refused_then_made_again_once_moved_away(tmp_path):
     site = tmp_path / "site"
     publish(DATA / "tiny.yaml", "-o", site, "--length", "quick")
     mp3 = site / "tiny/quick.mp3"
     good = mp3.read_bytes()
     mp3.write_bytes(good[:1000])
+    result = invoke("publish", DATA / "tiny.yaml", "-o", site, "--length", "quick")
+    assert (result.exit_code, result.output) == (1, (
+        f"error: {mp3} was changed since publish wrote it; move it away to publish it "
+        "again, or publish into another folder\n"))
+    assert mp3.read_bytes() == good[:1000]
+    mp3.unlink()
     assert "(1 encoded, 0 unchanged" in publish(DATA / "tiny.yaml", "-o", site,
                                                 "--length", "quick").output
     assert mp3.read_bytes() == good
+
+
+def test_a_teachers_edit_of_a_published_file_is_refused_before_any_work(tmp_path):
+    script = tmp_path / "tiny.yaml"
+    shutil.copy(DATA / "tiny.yaml", script)
+    site = tmp_path / "site"
+    publish(script, "-o", site, "--length", "quick")
+    (site / "style.css").write_text("body { color: rebeccapurple }")
+    script.write_text(script.read_text().replace("quick: 35s", "quick: 36s"))
+    before = snapshot(site)
+    result = invoke("publish", script, "-o", site, "--length", "quick")
+    assert (result.exit_code, result.output) == (1, (
+        f"error: {site / 'style.css'} was changed since publish wrote it; move it away to "
+        "publish it again, or publish into another folder\n"))
+    assert snapshot(site) == before
+    assert (site / "style.css").read_text() == "body { color: rebeccapurple }"
+
+
+def test_a_file_where_a_session_folder_goes_is_refused_before_any_work(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "tiny").write_text("a note, not a folder")
+    result = invoke("publish", DATA / "tiny.yaml", "-o", site, "--length", "quick")
+    assert (result.exit_code, result.output) == (1, (
+        f"error: cannot write {site / 'tiny/quick.mp3'}: {site / 'tiny'} is a file, "
+        "not a folder\n"))
+    assert [p.name for p in site.iterdir()] == ["tiny"]
 
 
 def test_files_publish_did_not_write_are_left_alone(tmp_path):
@@ -141,7 +183,9 @@ def test_a_link_leading_outside_the_site_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("url", ["ftp://example.org/", "javascript:alert(1)", "example.org",
-                                 "https://", "https://example.org/a b/", "file:///tmp/site"])
+                                 "https://", "https://example.org/a b/", "file:///tmp/site",
+                                 "https://a.org/\x01y/", "https://a.org/a\\b/",
+                                 "https://a.org/\x7f/", "https://a.org/yoga\u00e9/"])
 def test_a_base_url_that_is_not_http_is_refused(tmp_path, url):
     result = invoke("publish", DATA / "tiny.yaml", "-o", tmp_path / "site", "--base-url", url)
     assert result.exit_code == 2
@@ -154,6 +198,28 @@ def test_a_broken_script_is_one_line_and_writes_nothing(tmp_path):
     result = invoke("publish", DATA / "tiny.yaml", bad, "-o", tmp_path / "site")
     assert (result.exit_code, result.output) == (
         1, f"error: {bad}:4: 'cues' needs at least one cue\n")
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("title", ["\\uFFFE", "\\uFFFF", "\\uD800", "\\U0010FFFF"])
+def test_a_title_that_is_not_text_is_one_line_and_writes_nothing(tmp_path, title):
+    bad = write_script(tmp_path, f'title: "Tiny{title}"\nposes:\n  - name: A\n    cues:\n'
+                       '      - "Rest."\n', "bad.yaml")
+    result = invoke("publish", bad, "-o", tmp_path / "site", "--base-url", BASE)
+    code = title[2:].lstrip("0") if title.startswith("\\U") else title[2:]
+    assert (result.exit_code, result.output) == (1, (
+        f"error: {bad}:1: 'title' contains U+{code}, which is not a character "
+        "(a noncharacter, unassigned or half a pair)\n"))
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_cue_that_is_not_text_is_one_line_and_writes_nothing(tmp_path):
+    bad = write_script(tmp_path, 'title: T\nposes:\n  - name: A\n    cues:\n'
+                       '      - "Rest."\n      - "Lie\\uDC00 down."\n', "bad.yaml")
+    result = invoke("publish", bad, "-o", tmp_path / "site")
+    assert (result.exit_code, result.output) == (1, (
+        f"error: {bad}:6: U+DC00 in the cue is not a character (a noncharacter, "
+        "unassigned or half a pair)\n"))
     assert not (tmp_path / "site").exists()
 
 
@@ -244,20 +310,41 @@ def test_the_feed_says_what_podcast_apps_need(tmp_path):
         assert entry.link == f"{BASE}tiny/{length}.html"
         assert entry.summary == "A very small session for tests."
         (enclosure,) = entry.enclosures
-        assert enclosure.href == f"{BASE}tiny/{length}.mp3"
+        assert enclosure.href == f"{BASE}tiny/{length}.mp3?v={sha256(mp3)[:12]}"
         assert enclosure.type == "audio/mpeg"
         assert int(enclosure.length) == mp3.stat().st_size
         h, m, s = (int(x) for x in entry.itunes_duration.split(":"))
         assert abs(h * 3600 + m * 60 + s - seconds) <= 0.5
         assert entry.image.href == f"{BASE}tiny/cover.png"
         assert entry.published_parsed is not None
-        assert entry.podcast_chapters == {"url": f"{BASE}tiny/{length}.chapters.json",
-                                          "type": "application/json+chapters"}
+        chapters = site / f"tiny/{length}.chapters.json"
+        assert entry.podcast_chapters == {
+            "url": f"{BASE}tiny/{length}.chapters.json?v={sha256(chapters)[:12]}",
+            "type": "application/json+chapters"}
     assert (site / "tiny/cover.png").read_bytes() == (folder / "cover.png").read_bytes()
     # publishing again keeps every guid and date: apps download nothing twice
     os.utime(script)
     publish(script, "-o", site, "--base-url", "https://example.org/yoga", "--title", "Mat Time")
     assert (site / "feed.xml").read_bytes() == raw
+
+
+def test_a_changed_session_has_new_audio_and_chapter_urls_in_the_feed(tmp_path):
+    script = write_script(tmp_path, (DATA / "tiny.yaml").read_text(), "tiny.yaml")
+    site = tmp_path / "site"
+    publish(script, "-o", site, "--base-url", BASE, "--length", "quick")
+    before = feedparser.parse((site / "feed.xml").read_bytes())
+    script.write_text(script.read_text().replace("Thank you.", "Thank you, friend."))
+    record = json.loads((site / ".audio-builder-publish.json").read_text())
+    record["sources"]["feed.xml"] = {"built": "2020-01-01T00:00:00+00:00"}  # long ago
+    (site / ".audio-builder-publish.json").write_text(json.dumps(record))
+    publish(script, "-o", site, "--base-url", BASE, "--length", "quick")
+    after = feedparser.parse((site / "feed.xml").read_bytes())
+    (old,), (new,) = before.entries, after.entries
+    assert new.id == old.id and new.published == old.published
+    assert new.enclosures[0].href != old.enclosures[0].href
+    assert new.enclosures[0].href.endswith(f"?v={sha256(site / 'tiny/quick.mp3')[:12]}")
+    assert new.podcast_chapters["url"] != old.podcast_chapters["url"]
+    assert after.feed.updated_parsed.tm_year > 2020
 
 
 def test_scripts_of_the_same_name_get_their_own_folders_and_any_duration(tmp_path):
@@ -270,6 +357,67 @@ def test_scripts_of_the_same_name_get_their_own_folders_and_any_duration(tmp_pat
         assert abs(len(decode(site / f"{slug}/36s.mp3")) / RATE - 36) < 0.5
     index = (site / "index.html").read_text()
     assert 'href="tiny/36s.html"' in index and 'href="tiny-2/36s.html"' in index
+
+
+def test_a_duration_typed_three_ways_is_one_episode(tmp_path):
+    site = tmp_path / "site"
+    result = publish(DATA / "tiny.yaml", "-o", site, "--base-url", BASE,
+                     "--length", "36s", "--length", "36S", "--length", "36.0s")
+    assert "(1 encoded, 0 unchanged" in result.output
+    feed = feedparser.parse((site / "feed.xml").read_bytes())
+    assert [e.id for e in feed.entries] == ["audio-builder:tiny/36s"]
+    assert (site / "index.html").read_text().count('href="tiny/36s.html"') == 1
+    assert sorted(p.name for p in (site / "tiny").glob("*.mp3")) == ["36s.mp3"]
+
+
+def test_a_script_with_none_of_the_lengths_asked_is_not_spoken(tmp_path, speech_cache):
+    other = write_script(tmp_path, "title: Other\nposes:\n  - name: Stand\n    cues:\n"
+                         "      - \"A sentence only the other script says.\"\n", "other.yaml")
+    publish(DATA / "tiny.yaml", "-o", tmp_path / "warm", "--length", "quick")
+    cached = sorted(speech_cache.rglob("*"))
+    site = tmp_path / "site"
+    result = publish(DATA / "tiny.yaml", other, "-o", site, "--length", "quick")
+    assert "(1 encoded, 0 unchanged" in result.output
+    assert sorted(speech_cache.rglob("*")) == cached  # nothing new was spoken
+    assert not (site / "other").exists()
+    assert (site / "tiny/quick.mp3").is_file()
+
+
+def test_length_names_differing_only_in_case_are_one_line(tmp_path):
+    script = write_script(tmp_path, (DATA / "tiny.yaml").read_text().replace(
+        "  quick: 35s\n", "  quick: 35s\n  Quick: 40s\n"), "tiny.yaml")
+    result = invoke("publish", script, "-o", tmp_path / "site")
+    assert (result.exit_code, result.output) == (1, (
+        f"error: {script}:8: lengths 'quick' and 'Quick' differ only in case, and would be "
+        "one file on macOS and Windows; rename one\n"))
+    assert not (tmp_path / "site").exists()
+
+
+def test_each_script_keeps_its_folder_whatever_the_order(tmp_path):
+    for folder, name, title in [("a", "Tiny.yaml", "Tiny A"), ("b", "tiny.yaml", "Tiny B")]:
+        (tmp_path / folder).mkdir()
+        write_script(tmp_path / folder, (DATA / "tiny.yaml").read_text().replace(
+            "Tiny Practice", title), name)
+    a, b = tmp_path / "a/Tiny.yaml", tmp_path / "b/tiny.yaml"
+    site = tmp_path / "site"
+    publish(a, b, "-o", site, "--length", "quick", "--base-url", BASE)
+    assert "(0 encoded, 2 unchanged" in publish(b, a, "-o", site, "--length", "quick",
+                                                "--base-url", BASE).output
+    feed = feedparser.parse((site / "feed.xml").read_bytes())
+    assert {e.id: e.title for e in feed.entries} == {
+        "audio-builder:tiny/quick": "Tiny A (quick)",
+        "audio-builder:tiny-2/quick": "Tiny B (quick)"}
+    assert "Tiny B" in (site / "tiny-2/quick.html").read_text()
+
+
+def test_a_script_name_of_any_bytes_is_recorded(tmp_path):
+    script = Path(os.fsdecode(bytes(tmp_path / "t") + b"\xff.yaml"))
+    shutil.copy(DATA / "tiny.yaml", script)
+    site = tmp_path / "site"
+    publish(script, "-o", site, "--length", "quick")
+    assert "(0 encoded, 1 unchanged" in publish(script, "-o", site, "--length", "quick").output
+    assert json.loads((site / ".audio-builder-publish.json").read_text())["slugs"] == {
+        str(script.resolve()): "t"}
 
 
 def test_the_shipped_scripts_publish_with_every_hold_found(tmp_path):

@@ -63,9 +63,12 @@ def guid(ep: Episode) -> str:
 
 
 def feed_xml(episodes: list[Episode], base: str, sizes: dict[str, int],
-             dates: dict[str, str], title: str | None) -> bytes:
+             dates: dict[str, str], title: str | None, versions: dict[str, str],
+             built: datetime) -> bytes:
     """The feed of every episode; `base` ends with '/', `sizes` are MP3 bytes and
-    `dates` first-published ISO times, both keyed by Episode.base."""
+    `dates` first-published ISO times, both keyed by Episode.base; `versions` are the
+    short hashes of each file ("tiny/full.mp3"), so a changed file has a new URL and
+    apps fetch it again (the guid stays); `built` is when the feed last changed."""
     fg = FeedGenerator()
     fg.load_extension("podcast")
     fg.register_extension("podcastindex", PodcastIndex, PodcastIndexEntry)
@@ -76,8 +79,7 @@ def feed_xml(episodes: list[Episode], base: str, sizes: dict[str, int],
     fg.description(html.escape(", ".join(dict.fromkeys(ep.title for ep in episodes)) or name))
     fg.language(episodes[0].language if episodes else "en")
     fg.generator("audio-builder")
-    if dates:  # the newest episode's date, not the clock: an unchanged feed stays unchanged
-        fg.lastBuildDate(max(datetime.fromisoformat(d) for d in dates.values()))
+    fg.lastBuildDate(built)
     fg.podcast.itunes_image(base + "icon-1400.png")
     fg.podcast.itunes_category("Health & Fitness", "Fitness")
     fg.podcast.itunes_type("episodic")
@@ -91,12 +93,14 @@ def feed_xml(episodes: list[Episode], base: str, sizes: dict[str, int],
         fe.guid(guid(ep), permalink=False)
         fe.link(href=f"{base}{ep.base}.html")
         fe.description(html.escape(ep.description or label))  # RSS reads it as HTML
-        fe.enclosure(f"{base}{ep.base}.mp3", str(sizes[ep.base]), "audio/mpeg")
+        mp3 = f"{ep.base}.mp3"
+        fe.enclosure(f"{base}{mp3}?v={versions[mp3]}", str(sizes[ep.base]), "audio/mpeg")
         fe.pubDate(datetime.fromisoformat(dates[ep.base]))
         fe.podcast.itunes_duration(hhmmss(ep.seconds))
         if ep.author:
             fe.podcast.itunes_author(ep.author)
         if ep.cover:
             fe.podcast.itunes_image(f"{base}{ep.slug}/{ep.cover}")
-        fe.podcastindex.chapters(f"{base}{ep.base}.chapters.json")
+        chapters = f"{ep.base}.chapters.json"
+        fe.podcastindex.chapters(f"{base}{chapters}?v={versions[chapters]}")
     return fg.rss_str(pretty=True)

@@ -1,14 +1,14 @@
 """`preview`: serve a published site on 127.0.0.1 as a real static host does, with Range.
 
 Python's http.server answers no Range requests, and then a browser cannot seek in the
-audio; this one answers single ranges (206, or 416 outside the file), serves only
-files inside the site (no listing, no links leading out), and never caches, so a
-re-published site shows at once. The browser tests use it too.
+audio; this one answers single ranges (206, or 416 outside the file; an invalid or
+multiple range is ignored, as RFC 9110 says), serves only files inside the site (no
+listing, no links leading out), and never caches, so a re-published site shows at once.
+The browser tests use it too.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Iterator
@@ -36,10 +36,6 @@ class Handler(SimpleHTTPRequestHandler):
         if not self.quiet:
             super().log_message(format, *args)
 
-    def list_directory(self, path: str | os.PathLike[str]) -> None:
-        self.send_error(HTTPStatus.NOT_FOUND, "File not found")
-        return None
-
     def send_head(self):  # type: ignore[no-untyped-def]
         path = Path(self.translate_path(self.path))
         if path.is_dir():
@@ -49,7 +45,7 @@ class Handler(SimpleHTTPRequestHandler):
         root = Path(self.directory).resolve()
         try:
             real = path.resolve(strict=True)
-        except (OSError, RuntimeError):
+        except (OSError, RuntimeError, ValueError):  # ValueError: a NUL byte (/%00)
             real = None
         if real is None or root not in real.parents or not real.is_file():
             self.send_error(HTTPStatus.NOT_FOUND, "File not found")
@@ -60,6 +56,9 @@ class Handler(SimpleHTTPRequestHandler):
         status = HTTPStatus.OK
         if ranged is not None:
             match = _RANGE.match(ranged.strip())
+            # RFC 9110 14.2: an invalid range (5-3) or several ranges are ignored: 200
+            if match and match[1] and match[2] and int(match[2]) < int(match[1]):
+                match = None
             if match and (match[1] or match[2]):
                 if match[1]:
                     start = int(match[1])

@@ -18,8 +18,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .. import __version__
-from ..errors import ScriptError
-from ..pipeline.render import Prepared, plan_length, prepare, speak, tags_for, write_mp3
+from ..errors import ScriptError, Where
+from ..pipeline.render import (
+    LengthChoice,
+    Prepared,
+    plan_length,
+    prepare,
+    speak,
+    tags_for,
+    write_mp3,
+)
 from ..plan import texts_to_speak
 from ..plan.timeline import plan_dict
 from ..script.loader import load_script
@@ -44,11 +52,17 @@ class Outcome:
 
 
 def check_base_url(url: str) -> str:
-    """An http(s) URL with a host, ending in '/' so files are found under it."""
+    """An http(s) URL with a host, ending in '/' so files are found under it; ASCII
+    only (a feed or page cannot hold a control character, and a non-ASCII address is
+    refused rather than guessed: its percent-encoded or xn-- form is accepted)."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc or any(
-            ch.isspace() or ch in "<>\"'" for ch in url.strip()):
+            ch.isspace() or ch in "<>\"'\\" or ord(ch) < 32 or ord(ch) == 127
+            for ch in url.strip()):
         raise ValueError("must be an http:// or https:// address, like https://example.org/yoga/")
+    if not url.isascii():
+        raise ValueError("must be ASCII: write a non-ASCII folder percent-encoded "
+                         "(%C3%A9 for é) and a non-ASCII host in its xn-- form")
     if parts.query or parts.fragment:
         raise ValueError("must not have a query (?...) or fragment (#...)")
     base = url.strip()
@@ -67,6 +81,24 @@ def slug_for(path: Path, taken: set[str]) -> str:
     return slug
 
 
+def assign_slugs(scripts: list[Path], site: Site) -> list[str]:
+    """Each script's folder: the one the record gives it, so a guid never moves to another
+    script when the order of the arguments changes; else a new one that no script here,
+    nor any recorded script still on disk, has."""
+    keys = [str(p.resolve()) for p in scripts]
+    taken = {slug for key, slug in site.slugs.items() if key in keys or Path(key).is_file()}
+    used: set[str] = set()
+    out = []
+    for path, key in zip(scripts, keys):
+        slug = site.slugs.get(key)
+        if slug is None or slug in used:
+            slug = slug_for(path, taken)
+        used.add(slug)
+        site.slugs.setdefault(key, slug)
+        out.append(slug)
+    return out
+
+
 def _suits(spec: str, script: Script) -> bool:
     """'full' and durations suit every script; a name, the scripts that give it."""
     return spec == "full" or spec in script.lengths or spec.strip()[:1].isdigit()
@@ -82,7 +114,37 @@ def choose_lengths(scripts: list[Path], asked: tuple[str, ...]) -> list[tuple[st
         if not any(_suits(spec, s) for s in loaded):
             names = sorted({n for s in loaded for n in s.lengths} | {"full"})
             raise ScriptError(f"no script names a length '{spec}' (named: {', '.join(names)})")
-    return [tuple(dict.fromkeys(a for a in asked if _suits(a, s))) for s in loaded]
+    return [tuple(a for a in asked if _suits(a, s)) for s in loaded]
+
+
+def distinct(prep: Prepared) -> list[LengthChoice]:
+    """The lengths once each, as resolved: '36s', '36S' and '36.0s' are one episode (one
+    guid, one link), named by the first typed; a name the script gives stays its own."""
+    names: set[str] = set()
+    durations: set[int | None] = set()
+    out = []
+    for choice in prep.lengths:
+        typed = choice.name != "full" and choice.name not in prep.script.lengths
+        if choice.name in names or (typed and choice.target in durations):
+            continue
+        names.add(choice.name)
+        if typed:
+            durations.add(choice.target)
+        out.append(choice)
+    return out
+
+
+def check_case(prep: Prepared) -> None:
+    """Two length names differing only in case (quick, Quick) would be one file on
+    macOS and Windows: refused, with the line of the second."""
+    seen: dict[str, str] = {}
+    for choice in prep.lengths:
+        other = seen.setdefault(choice.name.casefold(), choice.name)
+        if other != choice.name:
+            named = prep.script.lengths.get(choice.name)
+            raise ScriptError(f"lengths '{other}' and '{choice.name}' differ only in case, and "
+                              "would be one file on macOS and Windows; rename one",
+                              Where(prep.script.path, named.line if named else None))
 
 
 def source_key(prep: Prepared, ep: Episode, cover: bytes | None) -> str:
@@ -113,24 +175,38 @@ def publish(scripts: list[Path], out: Path, cache: Cache, base_url: str | None =
     """Render every script at its lengths into `out` and write the site around them."""
     site = Site.open(out)
     per_script = choose_lengths(scripts, lengths)
-    taken: set[str] = set()
-    preps = [(prepare(path, lengths=chosen), slug_for(path, taken))
-             for path, chosen in zip(scripts, per_script)]
+    preps = [(prepare(path, lengths=chosen), slug)
+             for path, chosen, slug in zip(scripts, per_script, assign_slugs(scripts, site))]
+    for prep, _ in preps:
+        prep.lengths = distinct(prep)
+        check_case(prep)
     planned = [f"{slug}/{c.name}.{ext}" for prep, slug in preps for c in prep.lengths
                for ext in ("mp3", "html", "json", "chapters.json")]
-    planned += [cover_file(prep, slug) for prep, slug in preps if prep.script.cover]
+    planned += [cover_file(prep, slug) for prep, slug in preps
+                if prep.script.cover and prep.lengths]
     site.check_ours(planned + shell_files(base_url is not None))
     done = Outcome([], [], None)
     episodes: list[Episode] = []
     try:  # the record follows every finished file, even when a later one fails
         for prep, slug in preps:
+            if not prep.lengths:
+                continue  # none of the lengths asked is this script's: nothing to speak
             episodes += _session(site, prep, slug, speak(prep, cache), done, say)
         if base_url is not None:
             from .feed import feed_xml
 
             sizes = {ep.base: site.path(f"{ep.base}.mp3").stat().st_size for ep in episodes}
             dates = {ep.base: site.sources[f"{ep.base}.mp3"]["published"] for ep in episodes}
-            site.write("feed.xml", feed_xml(episodes, base_url, sizes, dates, title))
+            versions = {rel: site.files[rel][:12] for ep in episodes
+                        for rel in (f"{ep.base}.mp3", f"{ep.base}.chapters.json")}
+            # lastBuildDate moves only when the feed does: an unchanged one stays unchanged
+            built = _date(site.sources.get("feed.xml", {}).get("built"))
+            xml = feed_xml(episodes, base_url, sizes, dates, title, versions, built or _now())
+            if built is None or hashlib.sha256(xml).hexdigest() != site.files.get("feed.xml"):
+                built = _now()
+                xml = feed_xml(episodes, base_url, sizes, dates, title, versions, built)
+                site.sources["feed.xml"] = {"built": built.isoformat()}
+            site.write("feed.xml", xml)
             done = Outcome(done.encoded, done.kept, "feed.xml")
         feed_url = base_url + "feed.xml" if base_url else None
         site.write("index.html", index_html(episodes, title, feed_url).encode("utf-8"))
@@ -139,6 +215,18 @@ def publish(scripts: list[Path], out: Path, cache: Cache, base_url: str | None =
     finally:
         site.save()
     return done
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _date(text: object) -> datetime | None:
+    """A date from the record, or None if it has none (or an unreadable one)."""
+    try:
+        return datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
 
 
 def cover_file(prep: Prepared, slug: str) -> str:
@@ -168,8 +256,7 @@ def _session(site: Site, prep: Prepared, slug: str, speech: SpeechStore, done: O
             write_mp3(prep, plan, speech, site.path(rel), BITRATE)
             site.files[rel] = sha256_file(site.path(rel))
             first = site.sources.get(rel, {}).get("published")
-            site.sources[rel] = {"key": key, "published": first or
-                                 datetime.now(UTC).replace(microsecond=0).isoformat()}
+            site.sources[rel] = {"key": key, "published": first or _now().isoformat()}
             done.encoded.append(rel)
         audio = f"{ep.length}.mp3?v={site.files[rel][:12]}"  # a new file, a new URL
         site.write(f"{ep.base}.json", _json(page_data(ep, audio)))
@@ -180,6 +267,9 @@ def _session(site: Site, prep: Prepared, slug: str, speech: SpeechStore, done: O
 
 
 SHELL = ("app.js", "sw.js", "style.css", "icon.svg", "manifest.webmanifest")
+OFFLINE = ["index.html", *(f for f in SHELL if f != "sw.js"), "icon-192.png", "icon-512.png"]
+"""What the worker keeps at install: the index and what every page needs (not itself,
+the feed, nor the podcast apps' 1400 px icon)."""
 
 
 def shell_files(with_feed: bool) -> list[str]:
@@ -190,6 +280,9 @@ def shell_files(with_feed: bool) -> list[str]:
 def shell(name: str) -> dict[str, bytes]:
     """The app's own files: script, styles, worker, icons and the web app manifest."""
     files = {f: (STATIC / f).read_bytes() for f in SHELL if f != "manifest.webmanifest"}
+    marker = b"written in by publish (site.py) */ []"
+    assert marker in files["sw.js"]
+    files["sw.js"] = files["sw.js"].replace(marker, marker[:-2] + json.dumps(OFFLINE).encode())
     files["manifest.webmanifest"] = _json({
         "name": name, "short_name": name[:12], "start_url": "./index.html", "scope": "./",
         "display": "standalone", "background_color": BACKGROUND, "theme_color": BACKGROUND,

@@ -141,6 +141,9 @@ def parse_cue(raw: str, breath_ms: int, two_sided: bool = False) -> tuple[Token,
     for ch in text:
         if unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\n\t":
             raise _fail(f"a control character (U+{ord(ch):04X}) in the cue", ch)
+        if unicodedata.category(ch) in ("Cs", "Cn"):
+            raise _fail(f"U+{ord(ch):04X} in the cue is not a character (a noncharacter, "
+                        "unassigned or half a pair)", ch)
     text = _BREAK.sub(_break, text)
     return _tokens(text, breath_ms, two_sided)
 

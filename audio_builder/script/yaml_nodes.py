@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import unicodedata
 from pathlib import Path
 
 import yaml
@@ -197,6 +198,10 @@ def text_value(ctx: Ctx, node: yaml.Node, field: str, max_chars: int = MAX_NAME_
         raise ctx.error(node, f"'{field}' is longer than {max_chars} characters")
     if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in value):
         raise ctx.error(node, f"'{field}' contains a control character")
+    bad = next((c for c in value if unicodedata.category(c) in ("Cs", "Cn")), None)
+    if bad is not None:  # a lone surrogate or noncharacter: no page, feed or tag holds it
+        raise ctx.error(node, f"'{field}' contains U+{ord(bad):04X}, which is not a "
+                              "character (a noncharacter, unassigned or half a pair)")
     return value
 
 

@@ -141,7 +141,8 @@
 
     async function refresh() {
       const cache = await caches.open("ab-kept-v1");
-      const kept = await cache.match(audioUrl);
+      // any version of the audio: after a re-publish the worker is fetching the new one
+      const kept = await cache.match(audioUrl, { ignoreSearch: true });
       button.textContent = kept ? "Remove from this device" : "Keep for offline";
       state.textContent = kept ? "Kept on this device: plays without a connection." : "";
       button.hidden = false;
@@ -151,8 +152,8 @@
       const cache = await caches.open("ab-kept-v1");
       button.disabled = true;
       try {
-        if (await cache.match(audioUrl)) {
-          await Promise.all(urls.map((u) => cache.delete(u)));
+        if (await cache.match(audioUrl, { ignoreSearch: true })) {
+          await Promise.all(urls.map((u) => cache.delete(u, { ignoreSearch: true })));
         } else {
           state.textContent = "Keeping " + plan.title + "…";
           await cache.addAll(urls);
