@@ -30,7 +30,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import platform
 import shlex
 import shutil
 import signal
@@ -42,7 +41,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from floors import (  # noqa: E402
+    PREVIOUS,
+    ffmpeg,
+    floor_command,
+    previous_checkout,
+    previous_script,
+    sounding_pieces,
+    split_raw,
+)
 from measure import LOADS, Run, log, measure  # noqa: E402  (bench/ is a folder of scripts)
+from provenance import git_head, machine  # noqa: E402
 from report import report  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
@@ -76,9 +85,6 @@ QUICK = [
     Session("25m", "large", ROOT / "scripts" / "deep-psoas-release.yaml", "full"),
 ]
 CHECK_SCRIPT = ROOT / "scripts" / "deep-psoas-release.yaml"
-PREVIOUS = "4b17f5a"
-"""The last commit with the two-part renderer (the whole session encoded, cut in two in
-silence): its warm render is the `previous` column, run from a copy of that commit."""
 
 
 # ---------------------------------------------------------------- the pieces
@@ -87,85 +93,6 @@ def ab(*args: str) -> list[str]:
     if CLI:
         return [CLI, *args]
     return [sys.executable, "-m", "audio_builder", *args]
-
-
-def ffmpeg() -> str:
-    sys.path.insert(0, str(ROOT))
-    from audio_builder.ffmpeg import ffmpeg_exe
-
-    return ffmpeg_exe()
-
-
-def floor_command(raw: Path, out: Path) -> tuple[list[str], str]:
-    """The project's own encoder command, reading `raw` instead of its pipe."""
-    try:
-        from audio_builder.mp3.encode import encode_command
-
-        cmd = [str(c) for c in encode_command(out, "96k")]
-        if "pipe:0" in cmd:
-            cmd[cmd.index("pipe:0")] = str(raw)
-            return cmd, "audio_builder.mp3.encode.encode_command"
-    except Exception as exc:  # noqa: BLE001 -- edited concurrently: fall back to a copy
-        log(f"note: encode_command unavailable ({exc!r}); using a copy of its settings")
-    return ([ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-             "-f", "f32le", "-ar", str(RATE), "-ac", "1", "-i", str(raw),
-             "-c:a", "libmp3lame", "-b:a", "96k",
-             "-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1",
-             "-id3v2_version", "0", "-write_xing", "1", "-f", "mp3", str(out)],
-            "copy of encode_command (96k)")
-
-
-def previous_checkout(tmp: Path) -> Path | None:
-    """audio_builder and sounds/ of PREVIOUS, unpacked from git into `tmp` (None if the
-    history is not there, e.g. a shallow clone)."""
-    folder = tmp / "previous"
-    folder.mkdir()
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", PREVIOUS, "audio_builder",
-                              "sounds"], capture_output=True)
-    if archive.returncode != 0:
-        log(f"note: commit {PREVIOUS} not found; no `previous` column")
-        return None
-    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
-    return folder
-
-
-def sounding_pieces(raw: Path, plan: dict, folder: Path) -> list[Path]:
-    """The raw input of every part the renderer encodes (the plan's sounds with their
-    margins, mp3/slots.py), each in its own file: what a bare encode of only the sounding
-    spans must read."""
-    sys.path.insert(0, str(ROOT))
-    from audio_builder.mp3.slots import parts_for
-
-    spans = [(round(e["start_s"] * RATE), round(e["duration_s"] * RATE))
-             for e in plan["events"] if e["kind"] != "silence"]
-    total = raw.stat().st_size // 4
-    pieces = []
-    with open(raw, "rb") as f:
-        for n, part in enumerate(parts_for(spans, total)):
-            f.seek(part.start * 4)
-            data = f.read((min(part.stop, total) - part.start) * 4)
-            piece = folder / f"sounding-{n}.f32"
-            piece.write_bytes(data + bytes((part.stop - part.start) * 4 - len(data)))
-            pieces.append(piece)
-    return pieces
-
-
-def split_raw(raw: Path, parts: int) -> list[Path]:
-    """`raw` (f32le) cut into `parts` files of about equal length, on sample boundaries."""
-    samples = raw.stat().st_size // 4
-    bounds = [samples * i // parts for i in range(parts + 1)]
-    pieces = []
-    with open(raw, "rb") as f:
-        for i, (a, b) in enumerate(zip(bounds, bounds[1:])):
-            piece = raw.with_name(f"{raw.stem}.{i}.f32")
-            with open(piece, "wb") as out:
-                left = (b - a) * 4
-                while left:  # in small reads: this process's RSS shows up in its
-                    data = f.read(min(left, 1 << 20))  # children's ru_maxrss (fork)
-                    out.write(data)
-                    left -= len(data)
-            pieces.append(piece)
-    return pieces
 
 
 def _cache_state(cache: Path) -> tuple[int, int]:
@@ -239,11 +166,13 @@ def bench_session(s: Session, tmp: Path, repeat: int, clipdir: Path,
     # a2. previous: the two-part renderer of PREVIOUS, warm on the same cache (its clips
     # are stored alike), run from its own copy of the package
     if previous is not None:
+        old = [sys.executable, "-m", "audio_builder", "render",
+               str(previous_script(s.script, d)), "--length", s.length, "-o",
+               str(d / "previous.mp3"), "--cache-dir", str(cache)]
+        measure(old, tmp, cwd=previous)  # its clips are its own: this run speaks them
         prev_runs = []
         for i in range(repeat):
-            r = measure([sys.executable, "-m", "audio_builder", "render", str(s.script),
-                         "--length", s.length, "-o", str(d / "previous.mp3"), "--cache-dir",
-                         str(cache)], tmp, cwd=previous)
+            r = measure(old, tmp, cwd=previous)
             prev_runs.append(r)
             log(f"[{s.label}] previous #{i + 1} {r.wall_s:.2f}s, {r.maxrss_mb:.0f} MB")
         row["previous"] = median_run(prev_runs) | {"commit": PREVIOUS}
@@ -382,37 +311,6 @@ def bench_check(tmp: Path, cached: Path | None, repeat: int) -> dict:
         res[name] = median_run(runs)
         log(f"check ({name}): {res[name]['walls_s']}")
     return res
-
-
-# ---------------------------------------------------------------- report
-def machine() -> dict:
-    def field_of(path: str, name: str) -> str:
-        try:
-            with open(path) as f:
-                return next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith(name)),
-                            "")
-        except OSError:
-            return ""
-
-    model = field_of("/proc/cpuinfo", "model name")
-    mem = int((field_of("/proc/meminfo", "MemTotal").split() or ["0"])[0]) * 1024
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"cores": cores, "cpu_count": os.cpu_count(), "cpu": model,
-            "memory_gb": round(mem / 2**30, 1), "python": platform.python_version(),
-            "platform": platform.platform()}
-
-
-def git_head() -> str:
-    try:
-        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True, check=True).stdout.strip()
-        # read-only: --no-optional-locks keeps status from refreshing the index
-        dirty = subprocess.run(["git", "--no-optional-locks", "-C", str(ROOT), "status",
-                                "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, check=False).stdout.strip()
-        return head + (" (with uncommitted changes)" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def main() -> int:

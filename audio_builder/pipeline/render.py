@@ -197,9 +197,9 @@ def _check_session_limit(script: Script, chimes: dict[str, np.ndarray],
 
 
 def speak(prep: Prepared, cache: Cache, show_progress: bool | None = None) -> SpeechStore:
+    """Every text's clip (spoken now or from the cache) and every recorded cue; with no
+    engine (no words, or recordings only) nothing is spoken."""
     texts = texts_to_speak(prep.script)
-    if prep.engine is None:  # a session without words
-        return SpeechStore(cache, {})
     with stage("Speaking", len(texts), show_progress) as advance:
         try:
             store = (synthesize(prep.engine, prep.script.language, texts, cache, advance,
