@@ -24,8 +24,7 @@ lint: $(STAMP)
 	$(BIN)/mypy audio_builder
 
 sounds: $(STAMP)
-	$(BIN)/python -m audio_builder.sound.chimes sounds
-	$(BIN)/python -m audio_builder.sound.beds sounds
+	$(BIN)/python -m audio_builder.sound sounds
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -134,7 +134,7 @@ def test_write_sounds_matches_shipped_files(tmp_path: Path) -> None:
     ), "no temp files may be left behind"
     for path in written:
         shipped = SHIPPED / path.name
-        assert shipped.is_file(), f"run `python -m audio_builder.sound.chimes` to create {shipped}"
+        assert shipped.is_file(), f"run `make sounds` to create {shipped}"
         assert path.read_bytes() == shipped.read_bytes()
 
 

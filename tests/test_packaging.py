@@ -6,15 +6,18 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
+import pytest
 from conftest import ROOT
 
 
-def test_the_wheel_ships_the_sounds_and_the_schema(tmp_path):
-    """The top-level sounds/ (SPEC.md's layout) travels inside the package; sounds.py
-    reads it there when there is no checkout around the package. Built as pip builds
-    it for a user, from the package index's setuptools."""
-    source = tmp_path / "source"  # a copy: building leaves build/ and egg-info behind
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel, built once as pip builds it for a user (from the package index's
+    setuptools), from a copy: building leaves build/ and egg-info behind."""
+    tmp_path = tmp_path_factory.mktemp("wheel")
+    source = tmp_path / "source"
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, source / name)
@@ -24,6 +27,13 @@ def test_the_wheel_ships_the_sounds_and_the_schema(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w",
                     str(tmp_path), str(source)], check=True, capture_output=True)
     (wheel,) = tmp_path.glob("audio_builder-*.whl")
+    return wheel
+
+
+def test_the_wheel_ships_the_sounds_and_the_schema(wheel):
+    """The top-level sounds/ (SPEC.md's layout) travels inside the package; sounds.py
+    reads it there when there is no checkout around the package. Built as pip builds
+    it for a user, from the package index's setuptools."""
     with zipfile.ZipFile(wheel) as z:
         names = set(z.namelist())
         for sound in sorted((ROOT / "sounds").glob("*.wav")):
@@ -41,19 +51,9 @@ def test_the_wheel_ships_the_sounds_and_the_schema(tmp_path):
         assert {f"{v.file}.bin" for v in VOICES.values()} <= {p.name for p in voices.iterdir()}
 
 
-def test_the_wheel_ships_the_site_templates_and_static_files(tmp_path):
+def test_the_wheel_ships_the_site_templates_and_static_files(wheel):
     """publish reads its templates and the page's script, styles and worker from the
     package: a wheel must carry every one of them."""
-    source = tmp_path / "source"
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(ROOT / name, source / name)
-    for name in ("audio_builder", "sounds"):
-        shutil.copytree(ROOT / name, source / name,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w",
-                    str(tmp_path), str(source)], check=True, capture_output=True)
-    (wheel,) = tmp_path.glob("audio_builder-*.whl")
     publish = ROOT / "audio_builder" / "publish"
     wanted = sorted(p for folder in ("templates", "static") for p in (publish / folder).iterdir())
     assert len(wanted) == 7  # app.js icon.svg style.css sw.js and 3 templates

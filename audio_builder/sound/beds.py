@@ -20,8 +20,7 @@ files are the same bytes on every run and every machine; `make sounds` regenerat
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -149,17 +148,3 @@ def write_beds(folder: Path) -> list[Path]:
         _write_wav(path, make(rate), rate)
         written.append(path)
     return written
-
-
-def _main(argv: Sequence[str]) -> int:
-    if len(argv) > 1 or (argv and argv[0] in {"-h", "--help"}):
-        print("usage: python -m audio_builder.sound.beds [FOLDER]", file=sys.stderr)
-        return 0 if argv and argv[0] in {"-h", "--help"} else 2
-    folder = Path(argv[0]) if argv else Path(__file__).resolve().parents[2] / "sounds"
-    for path in write_beds(folder):
-        print(path)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main(sys.argv[1:]))
