@@ -57,7 +57,8 @@ def encode_command(out: Path, bitrate: str) -> list[str]:
 def part_command(bitrate: str) -> list[str]:
     """ffmpeg encoding raw samples on stdin into bare MP3 frames on stdout."""
     return [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", *_INPUT,
-            *_SETTINGS, "-b:a", bitrate, "-write_xing", "0", "-f", "mp3", "pipe:1"]
+            *_SETTINGS, "-b:a", bitrate, "-write_xing", "0", "-flush_packets", "0", "-f", "mp3",
+            "pipe:1"]
 
 
 Source = Callable[[int, int], Iterable[np.ndarray]]

@@ -107,7 +107,7 @@ class SilentFrames:
         return cls(line, base + bytes(line.short - HEADER),
                    padded + bytes(line.short + 1 - HEADER))
 
-    def run(self, first_slot: int, slots: int, written: int, chunk: int = 4096
+    def run(self, first_slot: int, slots: int, written: int, chunk: int = 1024
             ) -> Iterator[bytes]:
         """Frames for `slots` slots from `first_slot` on, given `written` audio bytes so
         far, each sized to bring the byte count back onto the line; in chunks of bytes.
