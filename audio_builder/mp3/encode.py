@@ -84,21 +84,23 @@ def tag_template(bitrate: str) -> bytes:
 
 def encode(source: Source, total: int, out: Path, bitrate: str = "96k",
            progress: Callable[[int], None] | None = None,
-           sounding: Iterable[tuple[int, int]] | None = None) -> InfoTag:
+           sounding: Iterable[tuple[int, int]] | None = None, after: int = 0) -> InfoTag:
     """Encode samples [0, total) of `source` into an MP3 file at `out`.
 
     `sounding`: the (start, length) spans where anything sounds (mix.sounding_spans);
     the session is exact zeros elsewhere. None: sound everywhere (one whole part).
+    `after`: the stream starts at this byte of `out`, after what is there (the ID3 tag,
+    written first so that it never has to be inserted before hours of audio).
     """
     parts = whole(total) if sounding is None else parts_for(sounding, total)
-    first = _Stream(source, total, out, bitrate, progress)
+    first = _Stream(source, total, out, bitrate, progress, after)
     try:
         return first.write(parts)
     except _Misfit as exc:
         if parts == whole(total):
             raise ExportError(f"the encoder's output does not fit the stream: {exc}") from None
         log.warning("%s; encoding the session again in one piece", exc)
-        again = _Stream(source, total, out, bitrate, progress)
+        again = _Stream(source, total, out, bitrate, progress, after)
         again.reported = first.reported  # the bar goes on from where it stood
         return again.write(whole(total))
 
@@ -154,8 +156,9 @@ class _Stream:
     part's frames or silent frames, slot by slot, with a running CRC and byte count."""
 
     def __init__(self, source: Source, total: int, out: Path, bitrate: str,
-                 progress: Callable[[int], None] | None) -> None:
+                 progress: Callable[[int], None] | None, after: int = 0) -> None:
         self.source, self.total, self.out, self.bitrate = source, total, out, bitrate
+        self.after = after
         self.progress = progress or (lambda n: None)
         self.template = tag_template(bitrate)
         line = CbrLine(int(bitrate[:-1]))
@@ -192,15 +195,17 @@ class _Stream:
             self.reported = done
 
     def write(self, parts: list[Part]) -> InfoTag:
-        with open(self.out, "wb") as self.file:
+        with open(self.out, "r+b" if self.after else "wb") as self.file:
+            self.file.seek(self.after)
             self.file.write(self.template)
             self._encode(parts)
             self._silence_until(self.slots)
+            self.file.truncate()  # a first attempt (see encode) may have written more
         tag = parse_tag(self.template)
         delay = tag.delay
         tag = replace(tag, frames=self.slots, size=len(self.template) + self.written,
                       padding=self.slots * FRAME - delay - self.total, music_crc=self.crc)
-        write_tag(self.out, tag, linear_toc=True)
+        write_tag(self.out, tag, linear_toc=True, offset=self.after)
         return tag
 
     # ---- the encoders --------------------------------------------------------------

@@ -81,14 +81,16 @@ def parse_tag(head: bytes) -> InfoTag:
         music_crc=int.from_bytes(head[lame + 32:lame + 34], "big"))
 
 
-def write_tag(path: Path, tag: InfoTag, linear_toc: bool = False) -> None:
+def write_tag(path: Path, tag: InfoTag, linear_toc: bool = False, offset: int = 0) -> None:
     """Write `tag`'s fields into the file's tag frame, signed "LAME3.100", CRC renewed.
 
     The sounding frames are libmp3lame's (the silent ones hand-made, decoding to zeros),
     so the signature tells players what they need: trust the gapless fields. With
-    `linear_toc`, the seek table is rewritten for a constant bitrate."""
+    `linear_toc`, the seek table is rewritten for a constant bitrate. `offset`: where the
+    stream starts in the file (after an ID3 tag)."""
     with open(path, "r+b") as f:
         at, lame = tag.at, tag.lame
+        f.seek(offset)
         head = bytearray(f.read(lame + 36))
         head[at + 8:at + 12] = tag.frames.to_bytes(4, "big")
         head[at + 12:at + 16] = tag.size.to_bytes(4, "big")
@@ -99,5 +101,5 @@ def write_tag(path: Path, tag: InfoTag, linear_toc: bool = False) -> None:
         head[lame + 28:lame + 32] = tag.size.to_bytes(4, "big")
         head[lame + 32:lame + 34] = tag.music_crc.to_bytes(2, "big")
         head[lame + 34:lame + 36] = crc16(bytes(head[:lame + 34])).to_bytes(2, "big")
-        f.seek(0)
+        f.seek(offset)
         f.write(head)

@@ -318,9 +318,9 @@ def write_mp3(prep: Prepared, plan: Plan, speech: SpeechStore, out: Path,
     audio, track = sources(prep, plan, speech, bitrate, levels)
     bed = track.samples if track is not None else None
     with atomic_output(out) as tmp, stage("Encoding", plan.total, show_progress) as advance:
+        write_tags(tmp, tags_for(prep.script, plan))  # first: the stream is written after it
         encode(lambda a, b: blocks(plan, audio, start=a, stop=b, bed=bed), plan.total, tmp,
-               bitrate, advance, sounding_spans(plan))
-        write_tags(tmp, tags_for(prep.script, plan))
+               bitrate, advance, sounding_spans(plan), after=tmp.stat().st_size)
         if transcript:
             with atomic_output(out.with_suffix(".vtt")) as vtt:
                 vtt.write_text(webvtt(plan), encoding="utf-8")
