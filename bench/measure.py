@@ -1,4 +1,4 @@
-"""Measuring one child process: wall time, its own peak RSS (wait4) and the peak of its
+"""Measuring one child process: wall time, its own peak RSS (VmHWM) and the peak of its
 whole process tree (sampled from /proc), so a render and its ffmpeg count together."""
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ class Run:
     cmd: list[str]
     wall_s: float
     maxrss_mb: float
-    """ru_maxrss of the child (largest single process in its tree), MB (10^6 bytes)."""
+    """Largest single process in the child's tree: its VmHWM after exec, sampled, MB (10^6
+    bytes). Not wait4's ru_maxrss: at exec Linux counts the parent's own high-water mark
+    into the child's (the bench's memory, 72 MB late in a run, showed up as every child's)."""
     tree_peak_mb: float
     """Peak of the summed RSS of the child and all its descendants, sampled every 50 ms."""
     returncode: int
@@ -53,22 +55,36 @@ def _rss(pid: int) -> int:
         return 0
 
 
-def _tree_rss(pid: int) -> int:
-    total, todo, seen = 0, [pid], set()
+def _hwm(pid: int) -> int:
+    """The process's peak resident set since its exec (VmHWM), in bytes."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
+
+
+def _tree(pid: int) -> tuple[int, int]:
+    """(summed RSS of the tree now, the largest VmHWM in it)."""
+    total, largest, todo, seen = 0, 0, [pid], set()
     while todo:
         p = todo.pop()
         if p in seen:
             continue
         seen.add(p)
         total += _rss(p)
+        largest = max(largest, _hwm(p))
         todo += _children(p)
-    return total
+    return total, largest
 
 
 def measure(cmd: list[str], tmp: Path, check: bool = True, cwd: Path = ROOT) -> Run:
     """Run `cmd` as a fresh child process (in `cwd`); its wall time and peak memory."""
     env = {k: v for k, v in os.environ.items() if k != "AUDIO_BUILDER_CACHE_DIR"}
-    peak = [0]
+    peak, largest = [0], [0]
     done = threading.Event()
     with tempfile.TemporaryFile(dir=tmp) as out_f, tempfile.TemporaryFile(dir=tmp) as err_f:
         LOADS.append(os.getloadavg()[0])
@@ -78,8 +94,9 @@ def measure(cmd: list[str], tmp: Path, check: bool = True, cwd: Path = ROOT) -> 
 
         def sample() -> None:
             while not done.is_set():
-                peak[0] = max(peak[0], _tree_rss(proc.pid))
-                done.wait(0.05)
+                tree, hwm = _tree(proc.pid)
+                peak[0], largest[0] = max(peak[0], tree), max(largest[0], hwm)
+                done.wait(0.02)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -95,7 +112,7 @@ def measure(cmd: list[str], tmp: Path, check: bool = True, cwd: Path = ROOT) -> 
         proc.returncode = os.waitstatus_to_exitcode(status)
         out_f.seek(0)
         err_f.seek(0)
-        run = Run(cmd, wall, usage.ru_maxrss * 1024 / 1e6, peak[0] / 1e6, proc.returncode,
+        run = Run(cmd, wall, largest[0] / 1e6, peak[0] / 1e6, proc.returncode,
                   out_f.read().decode(errors="replace"), err_f.read().decode(errors="replace"))
     if check and run.returncode != 0:
         raise SystemExit(f"failed ({run.returncode}): {' '.join(cmd)}\n{run.stderr[-2000:]}")

@@ -12,10 +12,9 @@ One run measures, on the same plans, for each session length:
             to raw float32 beforehand) with the project's encoder settings
 
 plus `audio-builder check scripts/deep-psoas-release.yaml`. Every measured thing is a
-fresh child process: wall time from a monotonic clock around it, peak resident set from
-os.wait4's rusage of that child (ru_maxrss: the largest single process among it and the
-children it waited for), and, sampled every 50 ms from /proc, the peak of the whole
-process tree's summed RSS (the render runs ffmpeg beside Python).
+fresh child process: wall time from a monotonic clock around it and, sampled every 20 ms
+from /proc, the largest single process's peak resident set since its exec (VmHWM) and the
+peak of the whole process tree's summed RSS (the render runs ffmpeg beside Python).
 
 Writes bench/RESULTS.md and bench/results.json (with --quick: RESULTS-quick.md and
 results-quick.json, so a smoke run never overwrites real numbers). Temporary files live in
