@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import yaml
 
-from .markers import SOUND_NAME
 from .model import Ambience
-from .yaml_nodes import Ctx, duration, mapping, number, text_value
+from .yaml_nodes import Ctx, duration, mapping, number, sound_name
 
 AMBIENCE_KEYS = ("sound", "level", "duck")
 BREATH_KEYS = ("in", "out")
@@ -46,14 +45,7 @@ def ambience(ctx: Ctx, node: yaml.Node) -> Ambience | None:
 
 
 def _bed_name(ctx: Ctx, node: yaml.Node) -> str | None:
-    name = text_value(ctx, node, "ambience")
-    if name.lower() == "none":
-        return None
-    if not SOUND_NAME.fullmatch(name):
-        raise ctx.error(node, f"'ambience: {name}' is not a sound name; a sound is named "
-                              "(letters, digits, '-' or '_'), never given as a path")
-    ctx.sound_lines.setdefault(name, node.start_mark.line + 1)
-    return name
+    return sound_name(ctx, node, "ambience")
 
 
 def breath(ctx: Ctx, node: yaml.Node) -> tuple[int, int | None]:

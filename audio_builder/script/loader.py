@@ -16,7 +16,7 @@ import yaml
 from ..errors import ScriptError, Where
 from . import between, speech_fields
 from .durations import parse_count, parse_ms
-from .markers import SOUND_NAME, MarkerError, parse_cue
+from .markers import MarkerError, parse_cue
 from .model import Chime, Cue, Hold, HoldRange, NamedLength, Pose, Script, VoiceSpec
 from .yaml_nodes import (
     MAX_HOLD_MS,
@@ -28,6 +28,7 @@ from .yaml_nodes import (
     mapping,
     number,
     read_text,
+    sound_name,
     text_value,
 )
 
@@ -81,17 +82,6 @@ def _hold(ctx: Ctx, node: yaml.Node, breath_ms: int) -> HoldRange:
     if hi > MAX_HOLD_MS:
         raise ctx.error(node, f"'hold: {text}' is longer than the limit of 60m")
     return HoldRange(lo, hi, bool(breaths))
-
-
-def _sound(ctx: Ctx, node: yaml.Node, field: str) -> str | None:
-    name = text_value(ctx, node, field)
-    if name.lower() == "none":
-        return None
-    if not SOUND_NAME.fullmatch(name):
-        raise ctx.error(node, f"'{field}: {name}' is not a sound name; a sound is named "
-                              "(letters, digits, '-' or '_'), never given as a path")
-    ctx.sound_lines.setdefault(name, node.start_mark.line + 1)
-    return name
 
 
 def _cues(ctx: Ctx, node: yaml.Node, field: str, breath_ms: int, two_sided: bool = False,
@@ -188,7 +178,7 @@ def _pose(ctx: Ctx, node: yaml.Node, breath_ms: int, default_chime: str | None) 
         if value != int(value):
             raise ctx.error(pnode, "'priority' must be a whole number")
         priority = int(value)
-    chime = _sound(ctx, fields["chime"][1], "chime") if "chime" in fields else default_chime
+    chime = sound_name(ctx, fields["chime"][1], "chime") if "chime" in fields else default_chime
     return Pose(name, cues, node.start_mark.line + 1, hold, sides, switch, optional,
                 priority, chime)
 
@@ -216,7 +206,7 @@ def load_script(path: str | Path) -> Script:
                                                "(e.g. en, en-GB, fr)")
     voice = get("voice", lambda n: _voice(ctx, n), VoiceSpec())
     breath_ms, breath_in_ms = get("breath", lambda n: between.breath(ctx, n), (5000, None))
-    chime = get("chime", lambda n: _sound(ctx, n, "chime"), "bell")
+    chime = get("chime", lambda n: sound_name(ctx, n, "chime"), "bell")
     lengths: dict[str, NamedLength] = {}
     if "lengths" in fields:
         for key, (_, vnode) in _lengths(ctx, fields["lengths"][1]):

@@ -18,6 +18,7 @@ import yaml
 
 from ..errors import ScriptError, Where
 from .durations import parse_ms
+from .markers import SOUND_NAME
 
 MAX_FILE_BYTES = 1_000_000
 MAX_NAME_CHARS = 200
@@ -236,3 +237,16 @@ def duration(ctx: Ctx, node: yaml.Node, field: str, max_ms: int = MAX_HOLD_MS) -
     if ms > max_ms:
         raise ctx.error(node, f"'{field}' is longer than the limit of {max_ms // 60000}m")
     return ms
+
+
+def sound_name(ctx: Ctx, node: yaml.Node, field: str) -> str | None:
+    """A named sound (None for "none"), never a path; its line is kept for errors about
+    the sound's file, which is checked later (sound/named.py)."""
+    name = text_value(ctx, node, field)
+    if name.lower() == "none":
+        return None
+    if not SOUND_NAME.fullmatch(name):
+        raise ctx.error(node, f"'{field}: {name}' is not a sound name; a sound is named "
+                              "(letters, digits, '-' or '_'), never given as a path")
+    ctx.sound_lines.setdefault(name, node.start_mark.line + 1)
+    return name
