@@ -87,6 +87,15 @@ class Visit:
     def wait_for_seek(self) -> None:
         self.until("!document.getElementById('audio').seeking")
 
+    def keep(self, rel: str) -> Page:
+        """Open a session once the worker controls the page, and keep it for offline."""
+        page = self.open(rel)
+        self.until("navigator.serviceWorker.controller !== null")
+        page.get_by_role("button", name="Keep for offline").click()
+        expect(page.locator("#keep-state")).to_contain_text("Kept on this device",
+                                                            timeout=15000)
+        return page
+
 
 @pytest.fixture
 def visit(browser: Browser, url: str) -> Iterator[Visit]:
@@ -161,10 +170,7 @@ def test_the_highlighted_pose_and_the_hold_follow_the_playback(visit: Visit, sit
 
 def test_a_kept_session_plays_and_seeks_offline(visit: Visit, site: Path):
     closing = plan(site, "tiny/full.json")["chapters"][-1]
-    page = visit.open("tiny/full.html")
-    visit.until("navigator.serviceWorker.controller !== null")
-    page.get_by_role("button", name="Keep for offline").click()
-    expect(page.locator("#keep-state")).to_contain_text("Kept on this device", timeout=15000)
+    page = visit.keep("tiny/full.html")
     visit.context.set_offline(True)
     page.reload()
     expect(page.get_by_role("heading", name="Tiny Practice")).to_be_visible()
@@ -187,10 +193,7 @@ RANGE_FETCH = """async (range) => {
 
 def test_offline_the_worker_answers_byte_ranges_from_the_kept_copy(visit: Visit, site: Path):
     mp3 = (site / "tiny" / "full.mp3").read_bytes()
-    page = visit.open("tiny/full.html")
-    visit.until("navigator.serviceWorker.controller !== null")
-    page.get_by_role("button", name="Keep for offline").click()
-    expect(page.locator("#keep-state")).to_contain_text("Kept on this device", timeout=15000)
+    page = visit.keep("tiny/full.html")
     visit.context.set_offline(True)
     page.reload()
     middle = page.evaluate(RANGE_FETCH, "bytes=200000-200099")
@@ -219,11 +222,7 @@ def test_a_kept_session_still_plays_offline_after_a_re_publish(
     with serving(out) as base:
         v = Visit(browser, base)
         try:
-            page = v.open("tiny/quick.html")
-            v.until("navigator.serviceWorker.controller !== null")
-            page.get_by_role("button", name="Keep for offline").click()
-            expect(page.locator("#keep-state")).to_contain_text("Kept on this device",
-                                                                timeout=15000)
+            page = v.keep("tiny/quick.html")
             assert page.evaluate(KEPT_MP3S) == [f"{base}tiny/{old}"]
             script.write_text(script.read_text().replace("Thank you.", "Thank you, friend."))
             publish([script], out, Cache(speech_cache), lengths=("quick",))

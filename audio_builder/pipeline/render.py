@@ -241,16 +241,11 @@ def tags_for(script: Script, plan: Plan) -> Tags:
     return Tags(title, script.author, script.description, marks, cover)
 
 
-def leveled(prep: Prepared, plan: Plan, speech: SpeechStore, bitrate: str = "96k",
-            levels: Levels = LEVELS) -> Callable[[Key], np.ndarray]:
-    """Each clip of the plan at its final level, read from the cache when first asked for
-    (a few are remembered: the mixer asks again for each block a clip overlaps)."""
-    return sources(prep, plan, speech, bitrate, levels)[0]
-
-
 def sources(prep: Prepared, plan: Plan, speech: SpeechStore, bitrate: str = "96k",
             levels: Levels = LEVELS) -> tuple[Callable[[Key], np.ndarray], BedTrack | None]:
-    """The clips at their final level (see leveled), and the bed along the plan, if any."""
+    """Each clip of the plan at its final level, read from the cache when first asked for
+    (a few are remembered: the mixer asks again for each block a clip overlaps), and the
+    bed along the plan, if any."""
     chimes = prep.chime_clips(speech.cache)
     guide = guide_clips(plan)
 
