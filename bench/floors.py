@@ -80,8 +80,8 @@ def sounding_pieces(raw: Path, plan: dict, folder: Path) -> list[Path]:
     sys.path.insert(0, str(ROOT))
     from audio_builder.mp3.slots import parts_for
 
-    spans = [(round(e["start_s"] * RATE), round(e["duration_s"] * RATE))
-             for e in plan["events"] if e["kind"] != "silence"]
+    spans = [(e["start"], e["length"])
+             for e in plan["events"] if e["kind"] in ("speech", "chime", "breath")]
     total = raw.stat().st_size // 4
     pieces = []
     with open(raw, "rb") as f:

@@ -105,7 +105,7 @@ def _voice_and_hold(render) -> tuple[float, float, tuple[float, float]]:
     _, plan, audio = render
     words = np.concatenate([span(audio, e["start_s"], e["start_s"] + e["duration_s"])
                             for e in events(plan, "speech")])
-    hold = next(e for e in events(plan, "silence") if e["duration_s"] >= 50)
+    hold = next(e for e in events(plan, "hold") if e["duration_s"] >= 50)
     quiet = (hold["start_s"] + DUCK_RELEASE_S + 1, hold["start_s"] + hold["duration_s"] - 1)
     return METER.integrated_loudness(words), METER.integrated_loudness(span(audio, *quiet)), quiet
 
@@ -136,7 +136,7 @@ def test_duck_under_speech_follows_the_plan(renders):
     def at(t: float) -> float:
         return float(level[int(t * 10)])
 
-    hold = next(e for e in events(plan, "silence") if e["duration_s"] >= 50)
+    hold = next(e for e in events(plan, "hold") if e["duration_s"] >= 50)
     full = np.median(level[int((hold["start_s"] + 5) * 10):int((hold["start_s"] + 45) * 10)])
     words = events(plan, "speech")
     for n, e in enumerate(words):
@@ -158,7 +158,7 @@ def test_duck_under_speech_follows_the_plan(renders):
 
 def test_no_discontinuity_at_the_loop_points(renders):
     _, plan, audio = renders["rain"]
-    hold = next(e for e in events(plan, "silence") if e["duration_s"] >= 50)
+    hold = next(e for e in events(plan, "hold") if e["duration_s"] >= 50)
     seam = RAIN_SECONDS - CROSSFADE_S  # the loop's length: the bed's first loop point
     assert hold["start_s"] + DUCK_RELEASE_S + 1 < seam < hold["start_s"] + hold["duration_s"] - 2
     x = span(audio, seam - 2.0, seam + 2.0)
@@ -178,7 +178,7 @@ def test_guide_sounds_where_the_plan_puts_it_and_nowhere_else(renders):
     margin = 0.06
     for e in plan["events"]:
         part = span(audio, e["start_s"] + margin, e["start_s"] + e["duration_s"] - margin)
-        if e["kind"] == "silence":
+        if e["kind"] in ("silence", "gap", "hold"):
             assert np.abs(part).max() < 1e-3, f"sound in the silence at {e['start_s']}s"
         elif e["kind"] == "breath":
             win = RATE // 10

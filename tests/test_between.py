@@ -160,7 +160,7 @@ def test_guided_breaths_sit_inside_the_hold(tmp_path):
     assert set(kinds[first:last + 1]) == {"breath"}  # whole breaths, back to back
     after = events[last]["start_s"] + events[last]["duration_s"]
     assert events[last + 1]["start_s"] == pytest.approx(after, abs=0.001)
-    assert events[last + 1]["kind"] in ("silence", "speech")
+    assert events[last + 1]["kind"] in ("hold", "gap", "speech")
 
 
 def test_shorter_length_guides_fewer_whole_breaths(tmp_path):
@@ -171,8 +171,10 @@ def test_shorter_length_guides_fewer_whole_breaths(tmp_path):
     assert len(breaths) == 3
     assert all(e["duration_s"] == 5.0 for e in breaths)
     hold = sum(e["duration_s"] for e in shorter["events"]
-               if e["pose"] == "Rest" and e["kind"] in ("breath", "silence"))
+               if e["pose"] == "Rest" and e["kind"] in ("breath", "hold"))
     assert hold == pytest.approx(17.0, abs=0.01)
+    assert [h["duration_s"] for h in shorter["holds"]] == [pytest.approx(17.0, abs=0.001), 5.0]
+    assert all(e.get("hold") == 0 for e in breaths)
 
 
 def test_plan_names_the_bed_only_when_there_is_one(tmp_path):

@@ -47,8 +47,12 @@ def test_full_plan_in_numbers(script, durations):
     ]
     kinds = [(e.kind, e.length / S) for e in plan.events]
     assert kinds[:6] == [("chime", 2), ("speech", 1), ("silence", 0.5), ("speech", 1),
-                         ("silence", 1.2), ("chime", 2)]
-    assert plan.holds == {"Lying Rest": 6 * S, "Knee Hug": 4 * S}
+                         ("gap", 1.2), ("chime", 2)]
+    assert [(h.pose, h.side, h.length) for h in plan.holds] == [
+        ("Lying Rest", None, 6 * S), ("Knee Hug", 0, 4 * S), ("Knee Hug", 1, 4 * S)]
+    for n, h in enumerate(plan.holds):  # a hold's events carry its index and tile it
+        mine = [e for e in plan.events if e.hold == n]
+        assert mine[0].start == h.start and sum(e.length for e in mine) == h.length
     assert plan.dropped == ()
 
 
@@ -66,8 +70,9 @@ def test_fit_shrinks_holds_evenly(script, durations):
     assert plan.total == 30 * S
     # 3.1 s to give from 7 s of room (3 s in Lying Rest, 2 s x 2 sides in Knee Hug):
     # every pose gives the same fraction of its room.
-    assert plan.holds["Lying Rest"] == pytest.approx(6 * S - 3 * S * 3.1 / 7, abs=1)
-    assert plan.holds["Knee Hug"] == pytest.approx(4 * S - 2 * S * 3.1 / 7, abs=1)
+    lying, knee_right, knee_left = (h.length for h in plan.holds)
+    assert lying == pytest.approx(6 * S - 3 * S * 3.1 / 7, abs=1)
+    assert knee_right == knee_left == pytest.approx(4 * S - 2 * S * 3.1 / 7, abs=1)
 
 
 def test_fit_leaves_out_optional_pose(script, durations):
@@ -92,10 +97,17 @@ def test_reachable_ranges_and_error(script, durations):
 
 def test_json_has_the_spec_shape(script, durations):
     d = json.loads(make_plan(script, *durations).to_json())
-    assert set(d) == {"title", "length_s", "chapters", "events", "dropped"}
-    assert d["length_s"] == 33.1
-    assert d["chapters"][0] == {"title": "Welcome", "start_s": 0.0, "end_s": 5.7}
+    assert set(d) == {"title", "length_s", "rate", "total", "chapters", "events", "holds",
+                      "dropped"}
+    assert d["length_s"] == 33.1 and d["total"] == round(33.1 * S) and d["rate"] == S
+    assert d["chapters"][0] == {"title": "Welcome", "start_s": 0.0, "end_s": 5.7,
+                                "start": 0, "end": round(5.7 * S), "section": 0}
     assert d["events"][1] == {"kind": "speech", "start_s": 2.0, "duration_s": 1.0,
-                              "text": "Welcome."}
-    assert {e["kind"] for e in d["events"]} == {"speech", "silence", "chime"}
+                              "start": 2 * S, "length": S, "section": 0, "text": "Welcome."}
+    assert {e["kind"] for e in d["events"]} == {"speech", "silence", "gap", "hold", "chime"}
+    assert d["holds"][1] == {"pose": "Knee Hug", "section": 2, "side": 0,
+                             "start_s": d["holds"][1]["start_s"], "duration_s": 4.0,
+                             "start": d["holds"][1]["start"], "length": 4 * S, "breaths": 4.0}
+    for e in d["events"]:  # samples are exact; seconds are those samples, rounded
+        assert e["start_s"] == round(e["start"] / S, 3)
     assert plan_dict(make_plan(script, *durations)) == d

@@ -67,7 +67,8 @@ def test_publish_writes_pages_audio_and_feed_that_agree(tmp_path):
         assert [c["startTime"] for c in feed_chapters["chapters"]] == [
             c["start_s"] for c in data["chapters"]]
         assert data["audio"].startswith(f"{length}.mp3?v=")
-    assert any(e.get("hold") for e in data["events"])
+    assert data["holds"] and all(e["kind"] in ("hold", "breath") for e in data["events"]
+                                 if "hold" in e)
     manifest = json.loads((site / "manifest.webmanifest").read_text())
     assert {i["src"] for i in manifest["icons"]} >= {"icon-192.png", "icon-512.png"}
     assert (site / "icon-192.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -433,11 +434,40 @@ def test_the_shipped_scripts_publish_with_every_hold_found(tmp_path):
         "audio-builder:deep-psoas-release/short", "audio-builder:evening-wind-down/short"]
     for script in scripts:
         data = json.loads((site / f"{script.stem}/short.json").read_text(encoding="utf-8"))
-        held = {e["pose"] for e in data["events"] if e.get("hold")}
+        held = {h["pose"] for h in data["holds"]}
         for pose in load_script(script).poses:
             if pose.hold is None or pose.name not in {c["title"] for c in data["chapters"]}:
                 continue
-            holds = [e for e in data["events"] if e.get("hold") and e["pose"] == pose.name]
+            holds = [h for h in data["holds"] if h["pose"] == pose.name]
             assert len(holds) == max(1, len(pose.sides)), pose.name
             held.discard(pose.name)
         assert held == set()
+
+
+def test_a_pose_that_appears_twice_keeps_both_holds(tmp_path):
+    """Cat-Cow, Child's Pose, Cat-Cow again: each hold is its own, found by its section,
+    never by the pose's name (flows repeat poses every round)."""
+    script = write_script(tmp_path, """title: Twice
+voice: {engine: piper}
+chime: none
+poses:
+  - name: Cat-Cow
+    hold: 30s
+    cues: ["Move with your breath."]
+  - name: Child's Pose
+    hold: 10s
+    cues: ["Rest."]
+  - name: Cat-Cow
+    hold: 5s
+    cues: ["Once more."]
+""")
+    site = tmp_path / "site"
+    publish(script, "-o", site)
+    data = json.loads((site / "script/full.json").read_text(encoding="utf-8"))
+    assert [(h["pose"], h["section"], h["duration_s"]) for h in data["holds"]] == [
+        ("Cat-Cow", 0, 30.0), ("Child's Pose", 1, 10.0), ("Cat-Cow", 2, 5.0)]
+    for n, h in enumerate(data["holds"]):
+        inside = [e for e in data["events"] if e.get("hold") == n]
+        assert [e["kind"] for e in inside] == ["hold"] and inside[0]["start"] == h["start"]
+    page = (site / "script/full.html").read_text(encoding="utf-8")
+    assert page.count('<rect class="hold"') == 3  # the timeline draws every hold

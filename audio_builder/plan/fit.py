@@ -10,7 +10,7 @@ from .. import RATE
 from ..errors import LengthError, Where
 from ..script.durations import format_duration, ms_to_samples
 from ..script.model import Pose, Script
-from .outline import Ring, Section, Silence, Speech, outline, with_chimes
+from .outline import HoldSlot, Ring, Section, Silence, Speech, outline, with_chimes
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def _fixed_and_holds(sections: list[Section], speech: dict[str, int], chimes: di
                 fixed += item.samples
             elif isinstance(item, Ring):
                 fixed += chimes[item.sound]
-            else:
+            elif isinstance(item, HoldSlot):
                 count[item.pose] = count.get(item.pose, 0) + 1
     return fixed, count
 

@@ -6,6 +6,7 @@ slots where holds go. Pure: no audio, no durations.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..errors import ScriptError, Where
@@ -39,6 +40,9 @@ def recording_key(name: str) -> str:
 @dataclass(frozen=True)
 class Silence:
     samples: int
+    gap: bool = False
+    """True for the space the outline leaves between cues; False for a pause the script
+    wrote ([pause 2s], [breaths 3])."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,15 @@ class Ring:
     sound: str
 
 
-Item = Speech | Silence | HoldSlot | Ring
+@dataclass(frozen=True)
+class Turn:
+    """Where one side of a two-sided pose begins (takes no time)."""
+
+    side: int
+    """0 for the first side, 1 for the second."""
+
+
+Item = Speech | Silence | HoldSlot | Ring | Turn
 
 
 @dataclass(frozen=True)
@@ -79,8 +91,9 @@ class _Builder:
         self.new_cue = False
 
     def _gap_before_sound(self) -> None:
-        if self.items and self.new_cue and _touches(self.items[-1], Ring("")):
-            self.items.append(Silence(ms_to_samples(CUE_GAP_MS)))
+        last = _heard(reversed(self.items))
+        if last is not None and self.new_cue and _touches(last, Ring("")):
+            self.items.append(Silence(ms_to_samples(CUE_GAP_MS), gap=True))
 
     def cue(self, cue: Cue, side: str | None, pose: int | None) -> bool:
         """Append one cue; returns True if it placed the pose's hold."""
@@ -108,7 +121,12 @@ class _Builder:
         return placed
 
 
-def _touches(before: Item, after: Item) -> bool:
+def _heard(items: Iterable[Item]) -> Item | None:
+    """The first item that takes time (a side's start takes none)."""
+    return next((i for i in items if not isinstance(i, Turn)), None)
+
+
+def _touches(before: Item | None, after: Item | None) -> bool:
     """Whether a cue gap belongs between two items: after words, before a sound."""
     return isinstance(before, Speech) and isinstance(after, Speech | Ring)
 
@@ -117,6 +135,8 @@ def _pose_items(script: Script, index: int, pose: Pose) -> tuple[Item, ...]:
     b = _Builder(script.chime)
     sides: tuple[str | None, ...] = pose.sides or (None,)
     for n, side in enumerate(sides):
+        if pose.sides:
+            b.items.append(Turn(n))
         if n and pose.switch:
             b.cue(pose.switch, side, index)
         placed = False
@@ -135,7 +155,7 @@ def outline(script: Script) -> list[Section]:
         sections.append(Section("Welcome", welcome))
     for i, pose in enumerate(script.poses):
         items = _pose_items(script, i, pose)
-        if not items:
+        if _heard(items) is None:
             raise ScriptError(f"pose '{pose.name}' has nothing to say, play or hold",
                               Where(script.path, pose.line))
         sections.append(Section(pose.name, items, i))
@@ -180,12 +200,13 @@ def with_chimes(script: Script, sections: list[Section]) -> list[Section]:
         if sound:
             items.insert(0, Ring(sound))
         if n == len(sections) - 1 and script.chime:
-            if _touches(items[-1], Ring(script.chime)):
-                items.append(Silence(ms_to_samples(CUE_GAP_MS)))
+            if _touches(_heard(reversed(items)), Ring(script.chime)):
+                items.append(Silence(ms_to_samples(CUE_GAP_MS), gap=True))
             items.append(Ring(script.chime))
-        if out and _touches(out[-1].items[-1], items[0]):
+        if out and _touches(_heard(reversed(out[-1].items)), _heard(items)):
             prev = out[-1]
-            out[-1] = Section(prev.title, prev.items + (Silence(ms_to_samples(CUE_GAP_MS)),),
+            out[-1] = Section(prev.title,
+                              prev.items + (Silence(ms_to_samples(CUE_GAP_MS), gap=True),),
                               prev.pose)
         out.append(Section(sec.title, tuple(items), sec.pose))
     return out

@@ -15,7 +15,7 @@ def plan_table(plan: Plan) -> str:
     rows = [f"{plan.title} — {plan.length_name}, {_clock(plan.total).strip()}",
             f"{'start':>7}  {'length':>7}  {'hold/side':>9}  chapter"]
     for ch in plan.chapters:
-        hold = plan.holds.get(ch.title)
+        hold = next((h.length for h in plan.holds if h.section == ch.section), None)
         hold_s = f"{hold / RATE:8.1f}s" if hold is not None else " " * 9
         rows.append(f"{_clock(ch.start):>7}  {_clock(ch.end - ch.start):>7}  {hold_s}  {ch.title}")
     if plan.dropped:

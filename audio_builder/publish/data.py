@@ -28,8 +28,6 @@ class Episode:
     description: str | None
     language: str
     plan: Plan
-    sides: dict[str, int]
-    """Pose name -> how many times its hold is held (sides, else 1)."""
     cover: str | None = None
     """Cover file name inside the session folder, if the script has one."""
 
@@ -42,30 +40,10 @@ class Episode:
         return self.plan.total / RATE
 
 
-def hold_events(plan: Plan, sides: dict[str, int]) -> set[int]:
-    """Indexes of the silences that carry a pose's hold.
-
-    The plan merges a hold with the pauses and gaps next to it, so a hold is recognized
-    as one of its pose's longest silences at least as long as the hold, one per side;
-    the page then counts down to the next cue, which is what a listener waits for.
-    """
-    found: set[int] = set()
-    for pose, hold in plan.holds.items():
-        if hold <= 0:
-            continue
-        silences = [(e.length, i) for i, e in enumerate(plan.events)
-                    if e.kind == "silence" and e.pose == pose and e.length >= hold]
-        found.update(i for _, i in sorted(silences, reverse=True)[:sides.get(pose, 1)])
-    return found
-
-
 def page_data(ep: Episode, audio: str) -> dict:
-    """What session.html's script reads: the plan of `plan --json`, plus holds marked."""
+    """What session.html's script reads: the plan of `plan --json` (holds included, as
+    the plan placed them), its length's name and the audio's address."""
     data = plan_dict(ep.plan)
-    holds = hold_events(ep.plan, ep.sides)
-    for i, event in enumerate(data["events"]):
-        if i in holds:
-            event["hold"] = True
     data["length_name"] = ep.length
     data["audio"] = audio
     return data

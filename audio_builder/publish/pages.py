@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .. import RATE
 from ..script.durations import format_duration
-from .data import Episode, hold_events
+from .data import Episode
 
 STATIC = Path(str(files(__package__) / "static"))
 DEFAULT_TITLE = "Guided practice"
@@ -51,15 +51,13 @@ class Bar:
 def timeline(ep: Episode) -> tuple[list[Bar], list[Bar]]:
     """The picture of the session: speech, holds and chimes on a line; chapter ticks."""
     total = ep.plan.total or 1
-    holds = hold_events(ep.plan, ep.sides)
-    bars = []
-    for i, e in enumerate(ep.plan.events):
-        if e.kind == "silence" and i not in holds:
-            continue
-        kind = "hold" if i in holds else e.kind
-        bars.append(Bar(kind, round(e.start * 1000 / total, 2),
-                        max(0.6, round(e.length * 1000 / total, 2)),
-                        f"{kind} {mmss(e.start / RATE)}, {format_duration(e.length / RATE)}"))
+
+    def bar(kind: str, start: int, length: int) -> Bar:
+        return Bar(kind, round(start * 1000 / total, 2), max(0.6, round(length * 1000 / total, 2)),
+                   f"{kind} {mmss(start / RATE)}, {format_duration(length / RATE)}")
+    spans = [(h.start, 0, "hold", h.length) for h in ep.plan.holds]
+    spans += [(e.start, 1, str(e.kind), e.length) for e in ep.plan.events if e.kind.sounds]
+    bars = [bar(kind, start, length) for start, _, kind, length in sorted(spans)]
     ticks = [Bar("chapter", round(c.start * 1000 / total, 2), 0, c.title)
              for c in ep.plan.chapters]
     return bars, ticks

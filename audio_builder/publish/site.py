@@ -240,13 +240,12 @@ def _session(site: Site, prep: Prepared, slug: str, speech: SpeechStore, done: O
     cover = prep.script.cover.read_bytes() if prep.script.cover else None
     if cover is not None:
         site.write(cover_file(prep, slug), cover)
-    sides = {p.name: max(1, len(p.sides)) for p in prep.script.poses}
     s = prep.script
     episodes = []
     for choice in prep.lengths:
         plan = plan_length(prep, speech, choice)
         ep = Episode(slug, choice.name, s.title, s.author, s.description, s.language, plan,
-                     sides, cover_file(prep, slug).split("/")[1] if cover else None)
+                     cover_file(prep, slug).split("/")[1] if cover else None)
         rel = f"{ep.base}.mp3"
         key = source_key(prep, ep, cover)
         if site.unchanged(rel, key):

@@ -73,7 +73,7 @@ def session_gains(plan: Plan, infos: dict[Key, ClipInfo], levels: Levels,
             for k, i in infos.items()}
     if bed is not None:
         gain[("bed", bed.name)] = levels.target_lufs - bed.lufs + bed.level_lu
-    sounding = [e for e in plan.events if e.kind != "silence"]
+    sounding = [e for e in plan.events if e.kind.sounds]
 
     def loudness_at(c: float) -> float:
         """The session's loudness with every gain raised by c dB."""
@@ -125,7 +125,7 @@ def sounding_spans(plan: Plan) -> list[tuple[int, int]]:
     Under a bed, the whole session sounds."""
     if plan.bed is not None:
         return [(0, plan.total)]
-    return [(e.start, e.length) for e in plan.events if e.kind != "silence"]
+    return [(e.start, e.length) for e in plan.events if e.kind.sounds]
 
 
 def _key(e: Event) -> Key:
@@ -143,7 +143,7 @@ def blocks(plan: Plan, audio: Callable[[Key], np.ndarray], block: int = BLOCK,
     overlaps, so it should remember the last few it made. `bed` gives the sound bed's
     samples for a stretch, mixed under everything."""
     stop = plan.total if stop is None else stop
-    sounding = [e for e in plan.events if e.kind != "silence"]
+    sounding = [e for e in plan.events if e.kind.sounds]
     starts = [e.start for e in sounding]
     longest = max((e.length for e in sounding), default=0)
     for b0 in range(start, stop, block):

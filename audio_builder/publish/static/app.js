@@ -47,7 +47,8 @@
     }
 
     // The cues shown are those of the current side: a chapter's speech is split by its
-    // holds, and during a hold the cues just spoken stay in view.
+    // holds (the plan marks them), and during a hold the cues just spoken stay in view.
+    const holds = plan.holds || [];
     let groups = [];
     let holdEnds = [];
     let group = -1;
@@ -63,16 +64,14 @@
       const c = chapters[i];
       nowPose.textContent = c.title;
       groups = [[]];
-      holdEnds = [];
+      holdEnds = holds.filter((h) => h.section === c.section).map((h) => h.start_s + h.duration_s);
       events.forEach((e, k) => {
-        if (e.start_s < c.start_s || e.start_s >= c.end_s) return;
-        if (e.hold) {
-          holdEnds.push(e.start_s + e.duration_s);
-          groups.push([]);
-        } else if (e.kind === "speech") {
-          groups[groups.length - 1].push(k);
-        }
+        if (e.section !== c.section || e.kind !== "speech") return;
+        const g = holdEnds.filter((end) => end <= e.start_s).length;
+        while (groups.length <= g) groups.push([]);
+        groups[g].push(k);
       });
+      while (groups.length <= holdEnds.length) groups.push([]);
     }
 
     function showGroup(t) {
@@ -89,6 +88,10 @@
       }));
     }
 
+    function holdAt(t) {
+      return holds.find((h) => h.start_s <= t && t < h.start_s + h.duration_s);
+    }
+
     function update() {
       const t = audio.currentTime;
       const i = chapterAt(t);
@@ -100,9 +103,15 @@
         speaking = k;
         for (const li of nowCues.children) li.classList.toggle("speaking", li.dataset.event === String(k));
       }
-      if (e && e.hold && t < e.start_s + e.duration_s) {
-        nowHold.textContent = "In the pose · " + clock(e.start_s + e.duration_s - t) +
-          " until the next cue";
+      const h = holdAt(t);
+      if (h) {
+        const left = h.start_s + h.duration_s - t;
+        let text = "In the pose · " + clock(left) + " left";
+        if (h.breaths) {
+          const n = Math.max(1, Math.ceil(left / (h.duration_s / h.breaths) - 0.05));
+          text += " · " + n + (n === 1 ? " breath" : " breaths");
+        }
+        nowHold.textContent = text;
         nowHold.hidden = false;
       } else {
         nowHold.hidden = true;
