@@ -14,6 +14,10 @@ from typing import Any
 import click
 
 from .errors import AudioBuilderError
+from .pipeline.options import BITRATES, DEFAULT_BITRATE, RenderOptions
+from .speech.engines import engine_names
+
+ENGINE_NAMES = list(engine_names())
 
 EXIT_ERROR, EXIT_INTERRUPTED = 1, 130
 
@@ -64,7 +68,7 @@ length_option = click.option("--length", "lengths", multiple=True, default=("ful
                              help="full, a length named in the script, or a duration "
                                   "like 10m; repeat to make several versions in one run.")
 voice_options = [
-    click.option("--engine", type=click.Choice(["piper", "gtts", "kokoro"]),
+    click.option("--engine", type=click.Choice(ENGINE_NAMES),
                  help="Speech engine (default: the script's, else piper)."),
     click.option("--voice", help="Engine voice: piper 'joe' (bundled) or a .onnx path; "
                                  "kokoro heart, michael, emma, ... (alone, a Kokoro voice "
@@ -117,8 +121,8 @@ def main(verbose: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Output MP3 (default: out/<script>-<length>.mp3).")
 @with_voice_options
-@click.option("--bitrate", default="96k", show_default=True,
-              type=click.Choice(["64k", "96k", "128k", "160k", "192k"]))
+@click.option("--bitrate", default=DEFAULT_BITRATE, show_default=True,
+              type=click.Choice(BITRATES))
 @click.option("--loudness", type=click.FloatRange(-30, -10), default=-19.0, show_default=True,
               metavar="LUFS", help="Integrated loudness of the file (mono: -19 sounds like "
                                    "-16 stereo on headphones).")
@@ -127,30 +131,26 @@ def main(verbose: bool) -> None:
 @no_cache_option
 @with_between_options
 @handles_errors
-def render(script: Path, lengths: tuple[str, ...], output: Path | None, engine: str | None,
-           voice: str | None, speed: float | None, bitrate: str, loudness: float,
-           transcript: bool, cache_dir: Path | None, no_cache: bool, ambience: str | None,
-           breath_guide: bool | None) -> None:
+def render(script: Path, lengths: tuple[str, ...], output: Path | None, cache_dir: Path | None,
+           no_cache: bool, **chosen: Any) -> None:
     """Render SCRIPT to an MP3 guided session."""
     from . import RATE
-    from .pipeline.between import Between
     from .pipeline.output import check_writable
-    from .pipeline.render import VoiceChoice, default_output, plan_length, prepare, speak, write_mp3
+    from .pipeline.render import default_output, prepare
+    from .pipeline.session import Session, speak
     from .script.durations import clock
-    from .sound.mix import Levels
 
     if output and len(lengths) > 1:
         raise click.UsageError("-o names one file; leave it out to render several lengths")
     started = time.perf_counter()
-    prep = prepare(script, VoiceChoice(engine, voice, speed), tuple(dict.fromkeys(lengths)),
-                   Between(ambience, breath_guide))
+    prep = prepare(script, RenderOptions(**chosen), tuple(dict.fromkeys(lengths)))
     outs = [output or default_output(script, c.name) for c in prep.lengths]
     for out in outs:
         check_writable(out)
-    speech = speak(prep, _cache(cache_dir, no_cache))
-    plans = [plan_length(prep, speech, choice) for choice in prep.lengths]
+    session = Session(prep, speak(prep, _cache(cache_dir, no_cache)))
+    plans = [session.plan(choice) for choice in session.lengths]
     for plan, out in zip(plans, outs):
-        write_mp3(prep, plan, speech, out, bitrate, Levels(loudness), transcript)
+        session.write(plan, out)
         note = f"; left out: {', '.join(plan.dropped)}" if plan.dropped else ""
         click.echo(f"wrote {out} ({clock(plan.total / RATE)}{note}) "
                    f"in {time.perf_counter() - started:.1f}s")
@@ -165,24 +165,21 @@ def render(script: Path, lengths: tuple[str, ...], output: Path | None, engine: 
 @no_cache_option
 @with_between_options
 @handles_errors
-def plan(script: Path, lengths: tuple[str, ...], as_json: bool, engine: str | None,
-         voice: str | None, speed: float | None, cache_dir: Path | None, no_cache: bool,
-         ambience: str | None, breath_guide: bool | None) -> None:
+def plan(script: Path, lengths: tuple[str, ...], as_json: bool, cache_dir: Path | None,
+         no_cache: bool, **chosen: Any) -> None:
     """Show the timeline of SCRIPT without writing audio.
 
     Speech durations come from the cache; what is missing is synthesized (and cached).
     """
-    from .pipeline.between import Between
-    from .pipeline.render import VoiceChoice, plan_length, prepare, speak
+    from .pipeline.session import open_session
     from .plan.table import plan_table
 
     if as_json and len(lengths) > 1:
         raise click.UsageError("--json prints one plan; give one --length")
-    prep = prepare(script, VoiceChoice(engine, voice, speed), tuple(dict.fromkeys(lengths)),
-                   Between(ambience, breath_guide))
-    speech = speak(prep, _cache(cache_dir, no_cache))
-    for choice in prep.lengths:
-        p = plan_length(prep, speech, choice)
+    session = open_session(script, RenderOptions(**chosen), lengths,
+                           _cache(cache_dir, no_cache))
+    for choice in session.lengths:
+        p = session.plan(choice)
         if as_json:
             click.echo(p.to_json())
         else:
@@ -197,25 +194,21 @@ def plan(script: Path, lengths: tuple[str, ...], as_json: bool, engine: str | No
 @with_between_options
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
 @handles_errors
-def check(scripts: tuple[Path, ...], engine: str | None, voice: str | None,
-          speed: float | None, cache_dir: Path | None, ambience: str | None,
-          breath_guide: bool | None, strict: bool) -> None:
+def check(scripts: tuple[Path, ...], cache_dir: Path | None, strict: bool,
+          **chosen: Any) -> None:
     """Validate SCRIPTS without synthesizing any speech.
 
     Named lengths are checked exactly when the script's speech is cached, else against
     the script's pauses, chimes and shortest holds. Cues that command instead of
     inviting are warned about (the words are in audio_builder/script/tone.yaml).
     """
-    from .errors import AudioBuilderError
-    from .pipeline.between import Between
-    from .pipeline.render import VoiceChoice, check_named_lengths, prepare
+    from .pipeline.render import check_named_lengths, prepare
     from .script.speech_fields import tone_warnings
 
     failed = 0
     for path in scripts:
         try:
-            prep = prepare(path, VoiceChoice(engine, voice, speed),
-                           between=Between(ambience, breath_guide))
+            prep = prepare(path, RenderOptions(**chosen))
             check_named_lengths(prep, _cache(cache_dir, False))
         except AudioBuilderError as exc:
             click.echo(f"error: {exc.one_line()}", err=True)
@@ -236,24 +229,18 @@ def check(scripts: tuple[Path, ...], engine: str | None, voice: str | None,
 @main.command()
 def voices() -> None:
     """Engines and voices available here."""
-    from .speech.engines import engine_names
-    from .speech.engines.gtts_engine import languages
-    from .speech.engines.piper_engine import BUNDLED, bundled_model
+    from .speech.engines import engine_info
 
     for name, description in engine_names().items():
+        info = engine_info(name)
         click.echo(f"{name}: {description}")
-        if name == "piper":
-            click.echo(f"  voice '{BUNDLED}': {bundled_model().name} (bundled, en_US, CC0); "
-                       "or name a .onnx voice file")
-        elif name == "gtts":
-            langs = languages()
-            click.echo(f"  languages ({len(langs)}): {', '.join(sorted(langs))}")
-            click.echo("  accents (voice name): com, co.uk, com.au, ca, co.in, ie, co.za, ...")
-        elif name == "kokoro":
-            from .speech.engines.kokoro_engine import VOICES
-
-            for short, v in VOICES.items():
-                click.echo(f"  voice '{short}': {v.lang}, {v.character} ({v.file})")
+        if len(set(info.voices.values())) == 1 and len(info.voices) > 1:  # gTTS's accents
+            click.echo(f"  voices ({next(iter(info.voices.values()))}): "
+                       f"{', '.join(info.voices)}, ...")
+        else:
+            for voice, about in info.voices.items():
+                click.echo(f"  voice '{voice}': {about}")
+        click.echo(f"  languages ({len(info.languages)}): {', '.join(info.languages)}")
 
 
 @main.command()

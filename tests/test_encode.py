@@ -22,6 +22,7 @@ from audio_builder.mp3.encode import decode, encode, part_command
 from audio_builder.mp3.frames import FRAME, CbrLine, frame_bytes
 from audio_builder.mp3.infotag import crc16, read_tag
 from audio_builder.mp3.slots import MARGIN, parts_for
+from audio_builder.pipeline.progress import Quiet
 from audio_builder.pipeline.render import plan_length, prepare, sources, speak
 from audio_builder.sound.mix import blocks, sounding_spans
 from audio_builder.speech.cache import Cache
@@ -120,7 +121,7 @@ def mix(speech_cache, tmp_path_factory):
     from conftest import DATA
 
     prep = prepare(DATA / "tiny.yaml")
-    speech = speak(prep, Cache(speech_cache), show_progress=False)
+    speech = speak(prep, Cache(speech_cache), Quiet())
     plan = plan_length(prep, speech, prep.lengths[0])
     audio, _ = sources(prep, plan, speech)
     whole = np.concatenate(list(blocks(plan, audio)))

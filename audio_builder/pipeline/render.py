@@ -33,7 +33,6 @@ from ..sound.loudness import measure
 from ..sound.mix import (
     PEAK_CEILING_DB,
     Key,
-    Levels,
     at_gain,
     blocks,
     session_gains,
@@ -44,24 +43,14 @@ from ..sound.recordings import load_recording
 from ..speech.cache import Cache, clip_key
 from ..speech.engines import Engine, EngineOptions, make_engine
 from ..speech.synth import SpeechStore, synthesize
-from .between import Between, apply
+from .between import apply
+from .options import DEFAULT_OPTIONS, RenderOptions, VoiceChoice
 from .output import atomic_output
-from .progress import stage
+from .progress import Progress, terminal
 from .transcript import webvtt
 
 if TYPE_CHECKING:
     from ..mp3.tags import Tags
-
-LEVELS = Levels()
-
-
-@dataclass(frozen=True)
-class VoiceChoice:
-    """Command-line overrides of the script's voice."""
-
-    engine: str | None = None
-    voice: str | None = None
-    speed: float | None = None
 
 
 @dataclass(frozen=True)
@@ -86,10 +75,12 @@ class Prepared:
     """Each recorded cue, shaped like speech, by its speech key (outline.recording_key)."""
     bed: Bed | None = None
     """The sound bed (ambience), checked and measured; None for none."""
+    options: RenderOptions = DEFAULT_OPTIONS
+    """The request it was prepared for: how it is to be rendered."""
 
     def say(self, text: str) -> str:
         """What the engine reads for a written text: the script's pronunciations applied."""
-        return say(text, self.script.pronounce, getattr(self.engine, "phonemes", False))
+        return say(text, self.script.pronounce, self.engine is not None and self.engine.phonemes)
 
     def chime_clips(self, cache: Cache) -> dict[str, Clip]:
         """The sounds shaped and measured, kept in the cache by their content like speech."""
@@ -144,18 +135,13 @@ def engine_for(script: Script, choice: VoiceChoice) -> Engine:
     return engine
 
 
-DEFAULT_VOICE = VoiceChoice()
-SCRIPT_BETWEEN = Between()
-
-
-def prepare(path: Path, choice: VoiceChoice = DEFAULT_VOICE,
-            lengths: tuple[str, ...] = ("full",), between: Between = SCRIPT_BETWEEN
-            ) -> Prepared:
+def prepare(path: Path, options: RenderOptions = DEFAULT_OPTIONS,
+            lengths: tuple[str, ...] = ("full",)) -> Prepared:
     """Load and check everything that needs no speech: script, voice, sounds, recordings,
     bed, lengths."""
-    script = apply(load_script(path), between)
-    engine = engine_for(script, choice) if texts_to_speak(script) else None
-    if engine is not None and not getattr(engine, "phonemes", False):
+    script = apply(load_script(path), options.between)
+    engine = engine_for(script, options.voice_choice) if texts_to_speak(script) else None
+    if engine is not None and not engine.phonemes:
         for entry in (e for e in script.pronounce if e.ipa):
             raise ScriptError(f"pronounce: {entry.written}: the {engine.name} engine cannot read "
                               "IPA; give a respelling (or use piper or kokoro)",
@@ -168,7 +154,8 @@ def prepare(path: Path, choice: VoiceChoice = DEFAULT_VOICE,
     chosen = [resolve_length(script, spec) for spec in lengths]
     encoders()  # a bad AUDIO_BUILDER_ENCODERS is reported before any speech
     _check_session_limit(script, chimes, chosen, recordings)
-    return Prepared(script, engine, chimes, chosen, recordings=recordings, bed=bed)
+    return Prepared(script, engine, chimes, chosen, recordings=recordings, bed=bed,
+                    options=options)
 
 
 MAX_SESSION_S = 4 * 3600
@@ -196,11 +183,11 @@ def _check_session_limit(script: Script, chimes: dict[str, np.ndarray],
                           f"{format_duration(longest / RATE)})", Where(script.path))
 
 
-def speak(prep: Prepared, cache: Cache, show_progress: bool | None = None) -> SpeechStore:
+def speak(prep: Prepared, cache: Cache, progress: Progress | None = None) -> SpeechStore:
     """Every text's clip (spoken now or from the cache) and every recorded cue; with no
     engine (no words, or recordings only) nothing is spoken."""
     texts = texts_to_speak(prep.script)
-    with stage("Speaking", len(texts), show_progress) as advance:
+    with (progress or terminal()).stage("Speaking", len(texts)) as advance:
         try:
             store = (synthesize(prep.engine, prep.script.language, texts, cache, advance,
                                 prep.say) if prep.engine is not None else SpeechStore(cache, {}))
@@ -241,13 +228,14 @@ def tags_for(script: Script, plan: Plan) -> Tags:
     return Tags(title, script.author, script.description, marks, cover)
 
 
-def sources(prep: Prepared, plan: Plan, speech: SpeechStore, bitrate: str = "96k",
-            levels: Levels = LEVELS) -> tuple[Callable[[Key], np.ndarray], BedTrack | None]:
+def sources(prep: Prepared, plan: Plan, speech: SpeechStore
+            ) -> tuple[Callable[[Key], np.ndarray], BedTrack | None]:
     """Each clip of the plan at its final level, read from the cache when first asked for
     (a few are remembered: the mixer asks again for each block a clip overlaps), and the
     bed along the plan, if any."""
     chimes = prep.chime_clips(speech.cache)
     guide = guide_clips(plan)
+    levels, bitrate = prep.options.levels, prep.options.bitrate
 
     def load(key: Key) -> np.ndarray:
         if key[0] == "breath":
@@ -298,25 +286,26 @@ def bed_ceilings(bed: Bed, gain: float) -> dict[str, float]:
 
 
 def write_mp3(prep: Prepared, plan: Plan, speech: SpeechStore, out: Path,
-              bitrate: str = "96k", levels: Levels = LEVELS, transcript: bool = False,
-              show_progress: bool | None = None) -> None:
+              progress: Progress | None = None) -> None:
     """Mix and encode one plan into `out`, atomically: complete or absent.
 
     Clips are read, leveled and mixed as the timeline reaches them, so memory stays flat;
     only what sounds is encoded (several encoders at once), silence is filled frame by
     frame (mp3/encode.py).
-    With `transcript`, a WebVTT file of the spoken cues is written beside it (same stem).
+    With the request's `transcript`, a WebVTT file of the spoken cues is written beside
+    it (same stem).
     """
     from ..mp3.encode import encode
     from ..mp3.tags import write_tags
 
-    audio, track = sources(prep, plan, speech, bitrate, levels)
+    audio, track = sources(prep, plan, speech)
     bed = track.samples if track is not None else None
-    with atomic_output(out) as tmp, stage("Encoding", plan.total, show_progress) as advance:
+    with atomic_output(out) as tmp, \
+            (progress or terminal()).stage("Encoding", plan.total) as advance:
         write_tags(tmp, tags_for(prep.script, plan))  # first: the stream is written after it
         encode(lambda a, b: blocks(plan, audio, start=a, stop=b, bed=bed), plan.total, tmp,
-               bitrate, advance, sounding_spans(plan), after=tmp.stat().st_size)
-        if transcript:
+               prep.options.bitrate, advance, sounding_spans(plan), after=tmp.stat().st_size)
+        if prep.options.transcript:
             with atomic_output(out.with_suffix(".vtt")) as vtt:
                 vtt.write_text(webvtt(plan), encoding="utf-8")
 

@@ -3,7 +3,7 @@ where something changed.
 
 Everything a user can get wrong (scripts, lengths, the base URL, files in the way) is
 found before the first word is spoken. An MP3 is encoded again only when what it is
-made from changed: its plan, tags, cover, voice, sounds, bitrate and this version.
+made from changed: the session's content key (pipeline/session.py) says what that is.
 """
 
 from __future__ import annotations
@@ -17,29 +17,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .. import __version__
 from ..errors import ScriptError, Where
-from ..pipeline.render import (
-    LengthChoice,
-    Prepared,
-    plan_length,
-    prepare,
-    speak,
-    tags_for,
-    write_mp3,
-)
-from ..plan import texts_to_speak
-from ..plan.timeline import plan_dict
+from ..pipeline.options import DEFAULT_OPTIONS, RenderOptions
+from ..pipeline.render import LengthChoice, Prepared, prepare, speak
+from ..pipeline.session import Session
 from ..script.loader import load_script
 from ..script.model import Script
 from ..speech.cache import Cache
-from ..speech.synth import SpeechStore
 from .data import Episode, chapters_data, page_data
 from .files import Site, sha256_file
 from .icons import BACKGROUND, ICONS, icon_files
 from .pages import DEFAULT_TITLE, STATIC, index_html, session_html
-
-BITRATE = "96k"
 
 
 @dataclass(frozen=True)
@@ -147,35 +135,18 @@ def check_case(prep: Prepared) -> None:
                               Where(prep.script.path, named.line if named else None))
 
 
-def source_key(prep: Prepared, ep: Episode, cover: bytes | None) -> str:
-    """What the MP3 is made from, hashed: the same key means the same file."""
-    tags = tags_for(prep.script, ep.plan)
-    what = {"plan": plan_dict(ep.plan),
-            "voice": prep.engine.identity() if prep.engine is not None else None,
-            "sounds": {n: hashlib.sha256(s.tobytes()).hexdigest()
-                       for n, s in sorted(prep.chimes.items())},
-            # what the engine reads (pronounce:) and the teacher's recordings change the
-            # audio without changing the plan's words
-            "said": [prep.say(t) for t in texts_to_speak(prep.script)],
-            "recordings": {k: hashlib.sha256(c.samples.tobytes()).hexdigest()
-                           for k, c in sorted(prep.recordings.items())},
-            "tags": [tags.title, tags.artist, tags.comment],
-            "cover": hashlib.sha256(cover).hexdigest() if cover else None,
-            "bitrate": BITRATE, "version": __version__}
-    return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()
-
-
 def _json(data: object) -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
 
 
 def publish(scripts: list[Path], out: Path, cache: Cache, base_url: str | None = None,
             lengths: tuple[str, ...] = (), title: str | None = None,
-            say: Callable[[str], None] = lambda _: None) -> Outcome:
+            say: Callable[[str], None] = lambda _: None,
+            options: RenderOptions = DEFAULT_OPTIONS) -> Outcome:
     """Render every script at its lengths into `out` and write the site around them."""
     site = Site.open(out)
     per_script = choose_lengths(scripts, lengths)
-    preps = [(prepare(path, lengths=chosen), slug)
+    preps = [(prepare(path, options, chosen), slug)
              for path, chosen, slug in zip(scripts, per_script, assign_slugs(scripts, site))]
     for prep, _ in preps:
         prep.lengths = distinct(prep)
@@ -191,7 +162,7 @@ def publish(scripts: list[Path], out: Path, cache: Cache, base_url: str | None =
         for prep, slug in preps:
             if not prep.lengths:
                 continue  # none of the lengths asked is this script's: nothing to speak
-            episodes += _session(site, prep, slug, speak(prep, cache), done, say)
+            episodes += _session(site, Session(prep, speak(prep, cache)), slug, done, say)
         if base_url is not None:
             from .feed import feed_xml
 
@@ -234,25 +205,26 @@ def cover_file(prep: Prepared, slug: str) -> str:
     return f"{slug}/cover.{suffix}"
 
 
-def _session(site: Site, prep: Prepared, slug: str, speech: SpeechStore, done: Outcome,
+def _session(site: Site, session: Session, slug: str, done: Outcome,
              say: Callable[[str], None]) -> list[Episode]:
     """One script at each of its lengths: MP3 (only if changed), data, chapters, page."""
+    prep = session.prep
     cover = prep.script.cover.read_bytes() if prep.script.cover else None
     if cover is not None:
         site.write(cover_file(prep, slug), cover)
     s = prep.script
     episodes = []
     for choice in prep.lengths:
-        plan = plan_length(prep, speech, choice)
+        plan = session.plan(choice)
         ep = Episode(slug, choice.name, s.title, s.author, s.description, s.language, plan,
                      cover_file(prep, slug).split("/")[1] if cover else None)
         rel = f"{ep.base}.mp3"
-        key = source_key(prep, ep, cover)
+        key = session.key(plan)
         if site.unchanged(rel, key):
             done.kept.append(rel)
         else:
             say(f"encoding {rel}")
-            write_mp3(prep, plan, speech, site.path(rel), BITRATE)
+            session.write(plan, site.path(rel))
             site.files[rel] = sha256_file(site.path(rel))
             first = site.sources.get(rel, {}).get("published")
             site.sources[rel] = {"key": key, "published": first or _now().isoformat()}

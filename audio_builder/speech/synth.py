@@ -106,6 +106,6 @@ def synthesize(engine: Engine, language: str, texts: list[str], cache: Cache,
         except (SynthesisError, OSError, RuntimeError, ValueError) as exc:
             reason = exc.message if isinstance(exc, SynthesisError) else f"{engine.name}: {exc}"
             resume = (f"; {len(clips)} of {len(texts)} segments are cached, run again to resume"
-                      if cache.enabled and getattr(engine, "online", False) else "")
+                      if cache.enabled and engine.online else "")
             raise SynthesisError(reason + resume) from None
     return clips

@@ -38,7 +38,25 @@ class Spoken:
 
 
 class Engine(Protocol):
+    """A speech engine. Its class declares what it can do, so no caller has to probe:
+    `phonemes` (reads [[ IPA ]]), `online` (needs the network), and, as class methods,
+    the voices it has and the languages it speaks."""
+
     name: str
+    phonemes: bool
+    """Reads [[ IPA ]] in a text as phonemes (a pronounce: entry given in IPA)."""
+    online: bool
+    """Needs the network to speak (its failures are worth a retry and a resume)."""
+
+    @classmethod
+    def voices(cls) -> dict[str, str]:
+        """Voice name -> a line describing it (language, character)."""
+        ...
+
+    @classmethod
+    def languages(cls) -> list[str]:
+        """The languages it speaks (BCP 47-like codes, as a script's `language:`)."""
+        ...
 
     def identity(self) -> dict[str, str]:
         """Everything that changes the sound of a text, for the cache key."""
@@ -55,31 +73,52 @@ class Engine(Protocol):
         ...
 
 
-_REGISTRY: dict[str, Callable[[EngineOptions], Engine]] = {}
+@dataclass(frozen=True)
+class EngineInfo:
+    """What an engine declares of itself, for `voices`, the CLI's choices and the studio."""
+
+    name: str
+    description: str
+    phonemes: bool
+    online: bool
+    voices: dict[str, str]
+    languages: list[str]
+
+
+_REGISTRY: dict[str, type[Engine]] = {}
 _DESCRIPTIONS: dict[str, str] = {}
 
 
 def register(name: str, description: str) -> Callable:
     """Class decorator: make an engine available by name."""
 
-    def deco(factory: Callable[[EngineOptions], Engine]) -> Callable[[EngineOptions], Engine]:
-        _REGISTRY[name] = factory
+    def deco(cls: type[Engine]) -> type[Engine]:
+        _REGISTRY[name] = cls
         _DESCRIPTIONS[name] = description
-        return factory
+        return cls
 
     return deco
 
 
 def engine_names() -> dict[str, str]:
+    """Every engine's name and one line about it: the one list every other list of
+    engine names (CLI choices, loader, schema) comes from or is checked against."""
     _load_builtins()
     return dict(_DESCRIPTIONS)
+
+
+def engine_info(name: str) -> EngineInfo:
+    _load_builtins()
+    cls = _REGISTRY[name]
+    return EngineInfo(name, _DESCRIPTIONS[name], cls.phonemes, cls.online, cls.voices(),
+                      cls.languages())
 
 
 def make_engine(name: str, options: EngineOptions) -> Engine:
     _load_builtins()
     if name not in _REGISTRY:
         raise SynthesisError(f"unknown engine '{name}'; available: {', '.join(_REGISTRY)}")
-    return _REGISTRY[name](options)
+    return _REGISTRY[name](options)  # type: ignore[call-arg]
 
 
 def _load_builtins() -> None:

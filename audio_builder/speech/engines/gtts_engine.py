@@ -43,6 +43,10 @@ class _Transient(Exception):
     """A failure worth another try."""
 
 
+ACCENTS = ("com", "co.uk", "com.au", "ca", "co.in", "ie", "co.za")
+"""Google's top-level domains that give gTTS an accent (the voice name); others exist."""
+
+
 def languages() -> dict[str, str]:
     from gtts.lang import tts_langs
 
@@ -53,6 +57,15 @@ def languages() -> dict[str, str]:
 class GttsEngine:
     name = "gtts"
     online = True
+    phonemes = False
+
+    @classmethod
+    def voices(cls) -> dict[str, str]:
+        return {tld: "accent" for tld in ACCENTS}
+
+    @classmethod
+    def languages(cls) -> list[str]:
+        return sorted(languages())
 
     def __init__(self, options: EngineOptions) -> None:
         self.options = options

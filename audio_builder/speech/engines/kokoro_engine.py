@@ -141,7 +141,15 @@ def load_style(path: Path) -> Any:
 class KokoroEngine:
     name = "kokoro"
     phonemes = True
-    """Reads [[ IPA ]] in a text as phonemes (a pronounce: entry given in IPA)."""
+    online = False
+
+    @classmethod
+    def voices(cls) -> dict[str, str]:
+        return {short: f"{v.lang}, {v.character} ({v.file})" for short, v in VOICES.items()}
+
+    @classmethod
+    def languages(cls) -> list[str]:
+        return sorted({v.lang for v in VOICES.values()} | set(DEFAULT_FOR_LANGUAGE))
 
     def __init__(self, options: EngineOptions) -> None:
         self.options = options

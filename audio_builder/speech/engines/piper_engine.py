@@ -36,7 +36,16 @@ def model_digest(path: Path) -> str:
 class PiperEngine:
     name = "piper"
     phonemes = True
-    """Reads [[ IPA ]] in a text as phonemes (a pronounce: entry given in IPA)."""
+    online = False
+
+    @classmethod
+    def voices(cls) -> dict[str, str]:
+        return {BUNDLED: f"en_US, bundled, CC0 ({bundled_model().name}); "
+                         "or name a .onnx voice file"}
+
+    @classmethod
+    def languages(cls) -> list[str]:
+        return ["en", "en-us"]  # the bundled voice's; a .onnx voice speaks its own
 
     def __init__(self, options: EngineOptions) -> None:
         self.options = options
