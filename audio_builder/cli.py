@@ -150,9 +150,9 @@ def render(script: Path, lengths: tuple[str, ...], output: Path | None, cache_di
     session = Session(prep, speak(prep, _cache(cache_dir, no_cache)))
     plans = [session.plan(choice) for choice in session.lengths]
     for plan, out in zip(plans, outs):
-        session.write(plan, out)
+        loudness = session.write(plan, out)
         note = f"; left out: {', '.join(plan.dropped)}" if plan.dropped else ""
-        click.echo(f"wrote {out} ({clock(plan.total / RATE)}{note}) "
+        click.echo(f"wrote {out} ({clock(plan.total / RATE)}{note}; {loudness.summary()}) "
                    f"in {time.perf_counter() - started:.1f}s")
 
 

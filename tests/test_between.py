@@ -45,7 +45,7 @@ def tone(path: Path, seconds: float, freq: float = 40.0, rate: int = RATE) -> Pa
     ("ambience: ../rain\n", 2, "'ambience: ../rain' is not a sound name"),
     ("ambience: {level: -30}\n", 2, "'ambience' needs 'sound'"),
     ("ambience:\n  sound: rain\n  level: -10\n", 4,
-     "'level' must be between -40 and -24, not -10"),
+     "'level' must be between -40 and -12, not -10"),
     ("ambience:\n  sound: rain\n  duck: 40\n", 4, "'duck' must be between 0 and 30, not 40"),
     ("ambience:\n  sound: rain\n  volume: 3\n", 4, "unknown field 'volume' in 'ambience'"),
     ("breath: {in: 2s}\n", 2, "'breath' split into in and out needs both; 'out' is missing"),
@@ -184,19 +184,19 @@ def test_plan_names_the_bed_only_when_there_is_one(tmp_path):
 
 
 def test_a_bed_makes_the_whole_session_sound(tmp_path):
-    from audio_builder.pipeline.between import Between
+    from audio_builder.pipeline.options import RenderOptions
     from audio_builder.pipeline.render import prepare
     from audio_builder.plan import make_plan
     from audio_builder.plan.outline import texts_to_speak
     from audio_builder.sound.mix import sounding_spans
 
     script = write_script(tmp_path, GUIDED)
-    for between, whole in ((Between(), False), (Between("rain"), True)):
-        prep = prepare(script, between=between)
+    for options, whole in ((RenderOptions(), False), (RenderOptions(ambience="rain"), True)):
+        prep = prepare(script, options)
         speech = {t: RATE for t in texts_to_speak(prep.script)}
         plan = make_plan(prep.script, speech, {})
         assert (sounding_spans(plan) == [(0, plan.total)]) is whole
-    guided = prepare(script, between=Between(breath_guide=True)).script
+    guided = prepare(script, RenderOptions(breath_guide=True)).script
     plan = make_plan(guided, {t: RATE for t in texts_to_speak(guided)}, {})
     spans = sounding_spans(plan)
     assert all(any(s <= e.start and e.start + e.length <= s + n for s, n in spans)

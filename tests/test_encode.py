@@ -123,7 +123,7 @@ def mix(speech_cache, tmp_path_factory):
     prep = prepare(DATA / "tiny.yaml")
     speech = speak(prep, Cache(speech_cache), Quiet())
     plan = plan_length(prep, speech, prep.lengths[0])
-    audio, _ = sources(prep, plan, speech)
+    audio = sources(prep, plan, speech).audio
     whole = np.concatenate(list(blocks(plan, audio)))
     return plan, audio, whole
 

@@ -34,6 +34,7 @@ from ..sound.mix import (
     PEAK_CEILING_DB,
     Key,
     at_gain,
+    bed_lufs,
     blocks,
     session_gains,
     sounding_spans,
@@ -228,8 +229,32 @@ def tags_for(script: Script, plan: Plan) -> Tags:
     return Tags(title, script.author, script.description, marks, cover)
 
 
-def sources(prep: Prepared, plan: Plan, speech: SpeechStore
-            ) -> tuple[Callable[[Key], np.ndarray], BedTrack | None]:
+@dataclass(frozen=True)
+class Loudness:
+    """What a listener's meter would read of the decoded file, as predicted from the
+    clips' stored blocks (the bench and the tests decode and measure it)."""
+
+    voice_lufs: float | None
+    """The speech alone (None: a session without words). The voice sets the level."""
+    file_lufs: float
+    """The whole file, integrated: a result of the voice, the chimes, guide and bed."""
+
+    def summary(self) -> str:
+        voice = f"voice {self.voice_lufs:.1f} LUFS, " if self.voice_lufs is not None else ""
+        return f"{voice}file {self.file_lufs:.1f} LUFS"
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What the mixer reads: each clip at its final level, the bed along the plan, and
+    the loudness those levels give."""
+
+    audio: Callable[[Key], np.ndarray]
+    bed: BedTrack | None
+    loudness: Loudness
+
+
+def sources(prep: Prepared, plan: Plan, speech: SpeechStore) -> Sources:
     """Each clip of the plan at its final level, read from the cache when first asked for
     (a few are remembered: the mixer asks again for each block a clip overlaps), and the
     bed along the plan, if any."""
@@ -247,9 +272,10 @@ def sources(prep: Prepared, plan: Plan, speech: SpeechStore
     infos |= {("speech", e.speech_key): speech.infos[e.speech_key]
               for e in plan.events if e.kind == "speech"}
     ceiling = {"speech": PEAK_CEILING_DB, "chime": PEAK_CEILING_DB, "breath": PEAK_CEILING_DB}
+    words = any(e.kind == "speech" for e in plan.events)
     if prep.bed is not None:  # first guess: the bed at its level before the correction
-        ceiling = bed_ceilings(prep.bed, 10 ** ((levels.target_lufs - prep.bed.lufs
-                                                 + prep.bed.level_lu) / 20))
+        ceiling = bed_ceilings(prep.bed, 10 ** ((bed_lufs(levels, prep.bed.level_lu, words)
+                                                 - prep.bed.lufs) / 20))
 
     def heard(key: Key, gain: float) -> np.ndarray | None:
         if infos[key].peak_db + gain <= ceiling[key[0]]:
@@ -259,8 +285,9 @@ def sources(prep: Prepared, plan: Plan, speech: SpeechStore
     from ..mp3.encode import CODEC_LOSS_DB  # the encoder: not for check and plan
 
     quiet = prep.bed is not None or bool(guide)
-    gains = session_gains(plan, infos, levels, CODEC_LOSS_DB[bitrate], prep.bed,
+    found = session_gains(plan, infos, levels, CODEC_LOSS_DB[bitrate], prep.bed,
                           heard if quiet else None)
+    gains = found.gain
     track = None
     if prep.bed is not None:
         track = BedTrack(prep.bed, plan, gains[("bed", prep.bed.name)])
@@ -269,7 +296,7 @@ def sources(prep: Prepared, plan: Plan, speech: SpeechStore
     @lru_cache(maxsize=2 * encoders() + 4)  # parts are fed in turn: each has its clips
     def audio(key: Key) -> np.ndarray:
         return at_gain(load(key), gains[key], ceiling[key[0]])
-    return audio, track
+    return Sources(audio, track, Loudness(found.voice_lufs, found.file_lufs))
 
 
 def bed_ceilings(bed: Bed, gain: float) -> dict[str, float]:
@@ -286,7 +313,7 @@ def bed_ceilings(bed: Bed, gain: float) -> dict[str, float]:
 
 
 def write_mp3(prep: Prepared, plan: Plan, speech: SpeechStore, out: Path,
-              progress: Progress | None = None) -> None:
+              progress: Progress | None = None) -> Loudness:
     """Mix and encode one plan into `out`, atomically: complete or absent.
 
     Clips are read, leveled and mixed as the timeline reaches them, so memory stays flat;
@@ -298,8 +325,8 @@ def write_mp3(prep: Prepared, plan: Plan, speech: SpeechStore, out: Path,
     from ..mp3.encode import encode
     from ..mp3.tags import write_tags
 
-    audio, track = sources(prep, plan, speech)
-    bed = track.samples if track is not None else None
+    src = sources(prep, plan, speech)
+    audio, bed = src.audio, (src.bed.samples if src.bed is not None else None)
     with atomic_output(out) as tmp, \
             (progress or terminal()).stage("Encoding", plan.total) as advance:
         write_tags(tmp, tags_for(prep.script, plan))  # first: the stream is written after it
@@ -308,6 +335,7 @@ def write_mp3(prep: Prepared, plan: Plan, speech: SpeechStore, out: Path,
         if prep.options.transcript:
             with atomic_output(out.with_suffix(".vtt")) as vtt:
                 vtt.write_text(webvtt(plan), encoding="utf-8")
+    return src.loudness
 
 
 def default_output(script_path: Path, length_name: str) -> Path:

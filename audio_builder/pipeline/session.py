@@ -21,7 +21,16 @@ from ..speech.cache import Cache
 from ..speech.synth import SpeechStore
 from .options import DEFAULT_OPTIONS, RenderOptions
 from .progress import Progress
-from .render import LengthChoice, Prepared, plan_length, prepare, speak, tags_for, write_mp3
+from .render import (
+    LengthChoice,
+    Loudness,
+    Prepared,
+    plan_length,
+    prepare,
+    speak,
+    tags_for,
+    write_mp3,
+)
 
 __all__ = ["Session", "content_key", "open_session", "speak"]
 
@@ -42,9 +51,9 @@ class Session:
     def plan(self, choice: LengthChoice) -> Plan:
         return plan_length(self.prep, self.speech, choice)
 
-    def write(self, plan: Plan, out: Path, progress: Progress | None = None) -> None:
+    def write(self, plan: Plan, out: Path, progress: Progress | None = None) -> Loudness:
         """The MP3 of `plan` at `out`, complete or absent (and its transcript if asked)."""
-        write_mp3(self.prep, plan, self.speech, out, progress)
+        return write_mp3(self.prep, plan, self.speech, out, progress)
 
     def key(self, plan: Plan) -> str:
         """What the MP3 of `plan` is made from, hashed: the same key, the same bytes."""

@@ -14,10 +14,10 @@ from .yaml_nodes import Ctx, duration, mapping, number, sound_name
 
 AMBIENCE_KEYS = ("sound", "level", "duck")
 BREATH_KEYS = ("in", "out")
-LEVEL_RANGE = (-40.0, -24.0)
-"""The bed's level in LU under the voice. Louder than -24, a bed in the holds of a sparse
-session passes loudness gating (BS.1770) and pulls the file under -19 LUFS by more than
-the voice can be raised without flattening it (measured on the psoas session)."""
+LEVEL_RANGE = (-40.0, -12.0)
+"""The bed's level in LU relative to the voice: from a trace (-40) to rain chosen to be
+heard (-12, still 12 LU under the words and ducked further while they are said). The
+voice sets the file's level, so a loud bed no longer pulls the voice down."""
 DUCK_RANGE = (0.0, 30.0)
 MAX_BREATH_MS = 60_000
 

@@ -18,7 +18,7 @@ from .clips import MAX_GAIN_DB, ClipInfo, limit
 from .loudness import gated
 
 TARGET_LUFS = -19.0
-"""Integrated loudness of a mono file (as −16 LUFS stereo is heard on headphones)."""
+"""Loudness of the voice, in a mono file (as −16 LUFS stereo is heard on headphones)."""
 CHIME_BELOW_LU = 6.0
 """Chimes sit this far under the voice: heard, never startling."""
 PEAK_CEILING_DB = -2.0
@@ -32,7 +32,7 @@ chimes, well over a bed at its default level."""
 @dataclass(frozen=True)
 class Levels:
     target_lufs: float = TARGET_LUFS
-    """Integrated loudness of the whole file."""
+    """Integrated loudness of the speech alone: the voice sets the level."""
     chime_below_lu: float = CHIME_BELOW_LU
     breath_below_lu: float = BREATH_BELOW_LU
 
@@ -49,71 +49,89 @@ Key = tuple[str, str]
 """("speech", text), ("chime", sound name), ("breath", "inhale:length") or ("bed", name)."""
 
 
+@dataclass(frozen=True)
+class Gains:
+    """Every clip's gain (dB), and the loudness it gives, as predicted before mixing."""
+
+    gain: dict[Key, float]
+    voice_lufs: float | None
+    """The speech alone (BS.1770 over the speech events), decoded; None without words."""
+    file_lufs: float
+    """The whole file's integrated loudness, decoded: a result, not a target."""
+
+
 def session_gains(plan: Plan, infos: dict[Key, ClipInfo], levels: Levels,
                   codec_loss_db: float = 0.0, bed: Bed | None = None,
-                  heard: Callable[[Key, float], np.ndarray | None] | None = None
-                  ) -> dict[Key, float]:
-    """The gain of every clip: each sentence at one loudness, chimes a few LU under the
-    voice, and the whole session at the target.
+                  heard: Callable[[Key, float], np.ndarray | None] | None = None) -> Gains:
+    """The gain of every clip: the voice sets the level, everything else sits at a fixed
+    distance from it.
 
-    The session's loudness is predicted from the stored clips' 400 ms blocks
-    (loudness.py): no audio is read or measured here. The encoder's known loss is added
-    back, so the decoded file, not the mix, meets the target. A bed (`bed`, gain under
-    ("bed", name)) sits `level_lu` under the voice and is part of the prediction.
+    As broadcast anchors loudness on dialogue (ATSC A/85's anchor element), the speech
+    alone, synthesized and recorded cues together, is brought to the target: each
+    sentence to the target, then all of them together, through BS.1770's gates, to the
+    target plus the encoder's known loss (so the decoded file meets it). Chimes, the
+    breath guide and a bed keep their distance below the voice whatever the session's
+    sparseness; the whole file's loudness follows from them and is reported.
 
-    `heard(key, gain)` gives a clip's blocks as the limiter lets them through at that
-    gain (None: untouched). With quiet sounds near the relative gate (a bed, a breath
-    guide) the correction is larger and the limiter's loss matters, so the prediction is
-    made again with the clips as they will be heard.
+    The loudness is predicted from the stored clips' 400 ms blocks (loudness.py): no
+    audio is read or measured here. `heard(key, gain)` gives a clip's blocks as the
+    limiter lets them through at that gain (None: untouched), so a raise the limiter
+    would eat is seen and stepped again.
     """
-    words = any(e.kind == "speech" for e in plan.events)  # without words, chimes lead
-    below = {"chime": levels.chime_below_lu if words else 0.0,
-             "breath": levels.breath_below_lu}
+    below = {"chime": levels.chime_below_lu, "breath": levels.breath_below_lu}
     gain = {k: min(levels.target_lufs - i.lufs - below.get(k[0], 0.0), MAX_GAIN_DB)
             for k, i in infos.items()}
+    speech = [e for e in plan.events if e.kind == "speech"]
     if bed is not None:
-        gain[("bed", bed.name)] = levels.target_lufs - bed.lufs + bed.level_lu
-    sounding = [e for e in plan.events if e.kind.sounds]
+        gain[("bed", bed.name)] = bed_lufs(levels, bed.level_lu, bool(speech)) - bed.lufs
 
-    def loudness_at(c: float) -> float:
-        """The session's loudness with every gain raised by c dB."""
-        blocks = {k: heard(k, gain[k] + c) if heard is not None else None for k in infos}
-        shift = {k: (0.0, b) if b is not None else (gain[k] + c, infos[k].blocks)
-                 for k, b in blocks.items()}
-        if bed is None:
-            return gated((shift[_key(e)][1], shift[_key(e)][0]) for e in sounding)
-        return predict_loudness(BedTrack(bed, plan, gain[("bed", bed.name)] + c),
-                                [(e.start, shift[_key(e)][1] + shift[_key(e)][0], 0.0)
-                                 for e in sounding])
+    def voice_at(c: float) -> float:
+        """The speech's loudness with every gain raised by c dB (as the limiter lets it)."""
+        def blocks(k: Key) -> tuple[np.ndarray, float]:
+            b = heard(k, gain[k] + c) if heard is not None else None
+            return (b, 0.0) if b is not None else (infos[k].blocks, gain[k] + c)
+        return gated(blocks(_key(e)) for e in speech)
 
-    want = levels.target_lufs + codec_loss_db
-    before = loudness_at(0.0) if heard is None else predict_loudness_plain(infos, gain, plan,
-                                                                          bed, sounding)
-    correction = want - before
-    if heard is not None:  # the limiter gives less than asked: a few secant steps
-        correction = min(correction, MAX_RAISE_DB)
-        c_prev, l_prev = 0.0, before
-        for _ in range(4):
-            if correction == c_prev:  # at the most it may raise: nothing more to gain
-                break
-            now = loudness_at(correction)
-            if abs(want - now) < 0.05:
+    correction = codec_loss_db
+    if speech:
+        want = levels.target_lufs + codec_loss_db
+        correction = min(want - voice_at(0.0), MAX_RAISE_DB)
+        c_prev, l_prev = 0.0, voice_at(0.0)
+        for _ in range(4):  # the limiter gives less than asked: a few secant steps
+            now = voice_at(correction)
+            if abs(want - now) < 0.05 or correction in (c_prev, MAX_RAISE_DB):
                 break
             slope = (now - l_prev) / (correction - c_prev)
             c_prev, l_prev = correction, now
             correction = min(correction + (want - now) / min(max(slope, 0.25), 1.0),
                              MAX_RAISE_DB)
-    return {k: g + correction for k, g in gain.items()}
+    final = {k: g + correction for k, g in gain.items()}
+    voice = voice_at(correction) - codec_loss_db if speech else None
+    return Gains(final, voice, _file_lufs(plan, infos, final, bed) - codec_loss_db)
 
 
 MAX_RAISE_DB = 3.0
-"""The most the whole session is raised to meet its loudness: past this, the limiter would
-be flattening the voice."""
+"""The most the voice is raised, as a whole, over its sentences' own level: past this,
+the limiter would be flattening it."""
+BED_ALONE_LUFS = -28.0
+"""Where a bed plays at its default level when there is no voice to sit under: a
+sit with rain alone is heard at the volume a guided session was set to, softly
+(about 9 LU under a voice), not 26 LU under a voice that never comes."""
+DEFAULT_BED_LEVEL_LU = -26.0
 
 
-def predict_loudness_plain(infos: dict[Key, ClipInfo], gain: dict[Key, float], plan: Plan,
-                           bed: Bed | None, sounding: list[Event]) -> float:
-    """The session's loudness at these gains, the limiter left out."""
+def bed_lufs(levels: Levels, level_lu: float, words: bool) -> float:
+    """The bed's loudness: `level_lu` from the voice; without words, from BED_ALONE_LUFS
+    as the default level would be (so `level` still moves it)."""
+    if words:
+        return levels.target_lufs + level_lu
+    return BED_ALONE_LUFS + (level_lu - DEFAULT_BED_LEVEL_LU)
+
+
+def _file_lufs(plan: Plan, infos: dict[Key, ClipInfo], gain: dict[Key, float],
+               bed: Bed | None) -> float:
+    """The whole session's integrated loudness at these gains, the limiter left out."""
+    sounding = [e for e in plan.events if e.kind.sounds]
     clips = [(e.start, infos[_key(e)].blocks + gain[_key(e)], 0.0) for e in sounding]
     if bed is None:
         return gated((b, g) for _, b, g in clips)
