@@ -98,6 +98,16 @@ def with_between_options(fn: Callable) -> Callable:
     return fn
 
 
+def _warn_tone(script: Any) -> list:
+    """Print, one line each, where a cue commands instead of inviting (render and check)."""
+    from .script.speech_fields import tone_warnings
+
+    warnings = tone_warnings(script)
+    for w in warnings:
+        click.echo(f"warning: {script.path}:{w.line}: {w.message}", err=True)
+    return warnings
+
+
 class _Lower(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return f"{record.levelname.lower()}: {record.getMessage()}"
@@ -144,6 +154,7 @@ def render(script: Path, lengths: tuple[str, ...], output: Path | None, cache_di
         raise click.UsageError("-o names one file; leave it out to render several lengths")
     started = time.perf_counter()
     prep = prepare(script, RenderOptions(**chosen), tuple(dict.fromkeys(lengths)))
+    _warn_tone(prep.script)
     outs = [output or default_output(script, c.name) for c in prep.lengths]
     for out in outs:
         check_writable(out)
@@ -203,7 +214,6 @@ def check(scripts: tuple[Path, ...], cache_dir: Path | None, strict: bool,
     inviting are warned about (the words are in audio_builder/script/tone.yaml).
     """
     from .pipeline.render import check_named_lengths, prepare
-    from .script.speech_fields import tone_warnings
 
     failed = 0
     for path in scripts:
@@ -215,9 +225,7 @@ def check(scripts: tuple[Path, ...], cache_dir: Path | None, strict: bool,
             failed += 1
             continue
         s = prep.script
-        warnings = tone_warnings(s)
-        for w in warnings:
-            click.echo(f"warning: {path}:{w.line}: {w.message}", err=True)
+        warnings = _warn_tone(s)
         if strict and warnings:
             failed += 1
             continue
@@ -264,15 +272,18 @@ def cache_info(cache_dir: Path | None) -> None:
     """Where the cache is, how many entries, how big."""
     c = _cache(cache_dir, False)
     n, size = c.info()
-    click.echo(f"location: {c.root}\nentries: {n}\nsize: {size / 1e6:.1f} MB")
+    click.echo(f"location: {c.root}\nentries: {n}\nsize: {size / 1e6:.1f} MB\n"
+               f"models: {c.models_size() / 1e6:.1f} MB")
 
 
 @cache.command("clear")
 @cache_option
 def cache_clear(cache_dir: Path | None) -> None:
-    """Remove every cached speech clip."""
-    n = _cache(cache_dir, False).clear()
-    click.echo(f"removed {n} entries")
+    """Remove every cached speech clip, and the joined voice model (made again from its
+    installed packages when next needed)."""
+    n, models = _cache(cache_dir, False).clear()
+    more = f" and the joined voice model ({models / 1e6:.0f} MB)" if models else ""
+    click.echo(f"removed {n} entries{more}")
 
 
 def _base_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

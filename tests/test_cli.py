@@ -131,6 +131,17 @@ def test_cache_info_and_clear(tmp_path, tiny):
     assert "entries: 0" in invoke("cache", "info", "--cache-dir", cache).output
 
 
+def test_cache_clear_removes_the_joined_voice_model(tmp_path, tiny, monkeypatch):
+    cache = tmp_path / "c"
+    monkeypatch.setenv("AUDIO_BUILDER_CACHE_DIR", str(cache))
+    assert invoke("check", tiny, "--voice", "heart").exit_code == 0  # joins the model
+    assert "models: 9" in invoke("cache", "info").output  # 92 MB
+    assert invoke("cache", "clear").output == (
+        "removed 0 entries and the joined voice model (92 MB)\n")
+    assert not (cache / "models").exists()
+    assert invoke("check", tiny, "--voice", "heart").exit_code == 0  # joined again
+
+
 def test_check_reports_unreachable_named_length_without_speech(tmp_path):
     script = write_script(tmp_path, "title: T\nlengths:\n  short: 10s\nposes:\n  - name: A\n"
                                     "    hold: 30s..1m\n    cues: [\"Rest here.\"]\n")

@@ -58,7 +58,7 @@ def renders(tmp_path_factory, speech_cache):
         result = run("render", script, "--voice", "heart", "--no-cache", "-o", out)
         assert result.exit_code == 0, result.output
         outs.append(out)
-    result = run("render", script, "-o", folder / "piper.mp3")  # the default engine
+    result = run("render", script, "--voice", "joe", "-o", folder / "piper.mp3")
     assert result.exit_code == 0, result.output
     outs.append(folder / "piper.mp3")
     plan = run("plan", script, "--voice", "heart", "--json")
@@ -178,3 +178,67 @@ def test_the_cache_key_holds_the_voice_files_hash():
 def test_the_default_voice_follows_the_scripts_language(language, voice):
     engine = make_engine("kokoro", EngineOptions(language=language))
     assert engine.voice_name == voice
+
+
+@pytest.mark.parametrize(("language", "engine", "voice"), [
+    ("en", "kokoro", "heart"), ("en-GB", "kokoro", "emma"), ("es", "kokoro", "dora"),
+    ("fr", "kokoro", "siwis"), ("de", "gtts", None)])
+def test_a_script_that_names_no_voice_gets_the_most_natural_one(tmp_path, monkeypatch,
+                                                                 language, engine, voice):
+    """Kokoro by default, in the script's language; gTTS (online) where Kokoro has no
+    voice for it; Piper one flag away (--voice joe)."""
+    from audio_builder.pipeline.options import RenderOptions
+    from audio_builder.pipeline.render import prepare
+
+    monkeypatch.delenv("AUDIO_BUILDER_ENGINE")
+    script = write_script(tmp_path, SCRIPT.replace("chime: none", f"chime: none\nlanguage: "
+                                                   f"{language}").replace(
+        "  Savasana: /ʃəˈvɑːsənə/", "  Savasana: shah-VAH-sah-nah"))
+    prep = prepare(script)
+    assert prep.engine is not None and prep.engine.name == engine
+    if voice is not None:
+        assert prep.engine.identity()["voice"] == kokoro_engine.voice_digest(
+            kokoro_engine.VOICE_DIR / f"{kokoro_engine.VOICES[voice].file}.bin")
+    draft = prepare(script, RenderOptions(voice="joe")) if language.startswith("en") else None
+    assert draft is None or draft.engine is not None and draft.engine.name == "piper"
+
+
+def test_a_language_no_engine_speaks_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.delenv("AUDIO_BUILDER_ENGINE")
+    script = write_script(tmp_path, SCRIPT.replace("chime: none", "chime: none\nlanguage: xx"))
+    result = run("check", script)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: {script}: no engine speaks language 'xx': "
+                                    "offline voices speak kokoro (")
+
+
+def test_a_scripts_pronounce_reaches_kokoro(tmp_path, speech_cache):
+    """What Kokoro is given is the respelling: the clip of "Rest in Savasana." under
+    `pronounce:` is, sample for sample, Kokoro speaking the respelled text itself."""
+    from audio_builder.pipeline.options import RenderOptions
+    from audio_builder.pipeline.progress import Quiet
+    from audio_builder.pipeline.render import prepare, speak
+    from audio_builder.speech.cache import Cache
+
+    text = "Rest in Savasana."
+    script = write_script(tmp_path, f"""title: Say It
+voice: {{engine: kokoro, name: heart}}
+chime: none
+pronounce:
+  Savasana: shah-VAH-sah-nah
+poses:
+  - name: Rest
+    cues: ["{text}"]
+""")
+    prep = prepare(script, RenderOptions())
+    assert prep.say(text) == "Rest in shah-VAH-sah-nah."
+    store = speak(prep, Cache(tmp_path / "cache"), Quiet())
+    assert prep.engine is not None
+    direct = next(iter(prep.engine.speak(["Rest in shah-VAH-sah-nah."])))
+    plain = next(iter(prep.engine.speak([text])))
+    from audio_builder.sound.clips import make_clip
+
+    said = make_clip(direct.samples, direct.rate)
+    assert np.array_equal(store.samples(text), said.samples)
+    assert not np.array_equal(store.samples(text)[:len(said.samples)],
+                              make_clip(plain.samples, plain.rate).samples[:len(said.samples)])

@@ -69,10 +69,6 @@ def expected(folder: Path, line: int | None, message: str) -> str:
     return f"{where}: {message}"
 
 
-def _xfail(reason: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(reason=reason, strict=True)
-
-
 def _cue_pose(*cues: str, extra: str = "") -> str:
     """T + a pose named Rest whose cues are on lines 5, 6, ... ; extra keys follow."""
     return T + "poses:\n  - name: Rest\n    cues:\n" + "".join(

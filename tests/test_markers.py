@@ -20,10 +20,6 @@ BREATH_MS = 5000
 EXAMPLES = "(write e.g. 500ms, 3s, 1.5s, 2m, 1m30s)"
 
 
-def _xfail(reason: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(reason=reason, strict=True)
-
-
 def _rows(table: list) -> list:
     """(id, *values) rows become pytest.param(*values, id=id); pytest.param rows pass as is."""
     return [row if hasattr(row, "marks") else pytest.param(*row[1:], id=row[0]) for row in table]

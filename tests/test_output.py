@@ -18,15 +18,15 @@ from audio_builder.errors import ExportError
 from audio_builder.pipeline.output import atomic_output, remove_abandoned
 
 LONG = """title: Long Rest
-chime: none
+chime: bell
 poses:
-  - name: Rest
-    hold: 1h
+""" + "".join(f"""  - name: Rest {n}
+    hold: {60 + n}s
     cues: ["Rest here."]
-  - name: Rest again
-    hold: 1h
-    cues: ["Rest here."]
-"""
+""" for n in range(90))
+"""Two and a half hours, 90 poses each a chime and a cue, in as many parts: seconds of
+encoding on one core, so the kill lands mid-render however busy the machine (two silent
+hours took 50 ms, and a stall that long failed the test)."""
 
 
 def test_a_render_killed_outright_leaves_parts_the_next_render_removes(tmp_path):
@@ -34,7 +34,8 @@ def test_a_render_killed_outright_leaves_parts_the_next_render_removes(tmp_path)
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "audio_builder", "render", str(script), "-o",
            str(out / "long.mp3")]
-    env = dict(os.environ, AUDIO_BUILDER_CACHE_DIR=str(tmp_path / "cache"))
+    env = dict(os.environ, AUDIO_BUILDER_CACHE_DIR=str(tmp_path / "cache"),
+               AUDIO_BUILDER_ENCODERS="1")
     subprocess.run(cmd, env=env, check=True, capture_output=True, timeout=300)  # speaks once
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60

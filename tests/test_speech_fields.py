@@ -149,3 +149,14 @@ def test_the_word_list_is_data_a_teacher_can_read():
     assert {"must", "have to", "should", "don't", "push", "force", "no pain"} <= {
         r["say"] for r in rules}
     assert all(r["instead"] for r in rules)
+
+
+def test_render_gives_the_same_tone_warnings_and_renders(tmp_path):
+    script = write_script(tmp_path, HEAD.format(cue="You must keep your back flat."))
+    result = run("render", script, "-o", tmp_path / "out.mp3")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out.mp3").is_file()
+    warnings = [ln for ln in result.output.splitlines() if ln.startswith("warning:")]
+    assert warnings == [ln for ln in run("check", script).output.splitlines()
+                        if ln.startswith("warning:")]
+    assert len(warnings) == 1 and warnings[0].startswith(f"warning: {script}:5: 'must'")

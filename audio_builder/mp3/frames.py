@@ -38,6 +38,14 @@ def frame_bytes(header: bytes | memoryview) -> int:
     return 144_000 * kbps // rate + ((header[2] >> 1) & 1)
 
 
+def header_kbps(header: bytes | memoryview) -> int:
+    return _KBPS[min(header[2] >> 4, len(_KBPS) - 1)]
+
+
+def header_rate(header: bytes | memoryview) -> int:
+    return _RATES[min((header[2] >> 2) & 3, len(_RATES) - 1)]
+
+
 def main_data_begin(frame: bytes | memoryview) -> int:
     """How many bytes before this frame its audio data starts (the bit reservoir)."""
     at = HEADER + (0 if frame[1] & 1 else 2)

@@ -14,7 +14,30 @@ from pathlib import Path
 import fastcrc
 
 from ..errors import ExportError
-from .frames import FRAME, frame_bytes, is_header
+from .frames import FRAME, frame_bytes, header_kbps, header_rate, is_header
+
+CBR_METHOD = 1
+"""The LAME tag's VBR-method nibble for a constant bitrate (0 reads as "unknown")."""
+LOWPASS_HZ = {64: 16500}
+"""libmp3lame's lowpass for mono CBR at 44.1 kHz, by bitrate; 20000 for 96 kbps and up.
+Measured: white noise encoded by the project's ffmpeg and decoded, the edge where the
+spectrum falls (64 kbps: -0.3 dB at 16.0 kHz, -7 dB at 16.5; 96 kbps and up: -1 dB at
+19.5 kHz, -17 dB at 20.0)."""
+SOURCE_RATE_BITS = {32000: 0, 44100: 1, 48000: 2}
+"""The tag's source sample-frequency field: <= 32 kHz, 44.1, 48, more."""
+
+
+def cbr_fields(head: bytes | memoryview) -> tuple[int, int, int]:
+    """What the LAME tag should say of a constant-bitrate stream whose first frame header
+    this is: the revision/method byte, the lowpass in units of 100 Hz, the bitrate byte."""
+    kbps = header_kbps(head)
+    return CBR_METHOD, LOWPASS_HZ.get(kbps, 20000) // 100, min(kbps, 255)
+
+
+def _linear_toc() -> bytes:
+    """The seek table of a constant bitrate: i% of the time is i% of the bytes, each entry
+    rounded to nearest (rounding down lands seeks up to 1/256 of the file early)."""
+    return bytes(min(255, round(i * 256 / 100)) for i in range(100))
 
 
 def crc16(data: bytes, crc: int = 0) -> int:
@@ -95,8 +118,16 @@ def write_tag(path: Path, tag: InfoTag, linear_toc: bool = False, offset: int = 
         head[at + 8:at + 12] = tag.frames.to_bytes(4, "big")
         head[at + 12:at + 16] = tag.size.to_bytes(4, "big")
         if linear_toc and tag.toc is not None:
-            head[tag.toc:tag.toc + 100] = bytes(min(255, i * 256 // 100) for i in range(100))
+            head[tag.toc:tag.toc + 100] = _linear_toc()
         head[lame:lame + 9] = b"LAME3.100"
+        # a CBR file says so: method, lowpass, bitrate and the source's rate (ffmpeg's
+        # own tag leaves them 0, which players read as VBR, "<= 32 kHz")
+        method, lowpass, kbps = cbr_fields(head)
+        head[lame + 9] = method
+        head[lame + 10] = lowpass
+        head[lame + 20] = kbps
+        rate_bits = SOURCE_RATE_BITS.get(header_rate(head), 3)
+        head[lame + 24] = (head[lame + 24] & 0x3F) | (rate_bits << 6)
         head[lame + 21:lame + 24] = ((tag.delay << 12) | tag.padding).to_bytes(3, "big")
         head[lame + 28:lame + 32] = tag.size.to_bytes(4, "big")
         head[lame + 32:lame + 34] = tag.music_crc.to_bytes(2, "big")

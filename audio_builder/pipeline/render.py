@@ -42,7 +42,13 @@ from ..sound.mix import (
 from ..sound.named import load_sound
 from ..sound.recordings import load_recording
 from ..speech.cache import Cache, clip_key
-from ..speech.engines import Engine, EngineOptions, make_engine
+from ..speech.engines import (
+    Engine,
+    EngineOptions,
+    default_engine,
+    engine_of_voice,
+    make_engine,
+)
 from ..speech.synth import SpeechStore, synthesize
 from .between import apply
 from .options import DEFAULT_OPTIONS, RenderOptions, VoiceChoice
@@ -117,18 +123,21 @@ def resolve_length(script: Script, spec: str) -> LengthChoice:
 
 
 def engine_for(script: Script, choice: VoiceChoice) -> Engine:
-    from ..speech.engines.kokoro_engine import VOICES
-
-    if choice.engine is None and choice.voice is not None and choice.voice.lower() in VOICES:
-        choice = VoiceChoice("kokoro", choice.voice, choice.speed)  # --voice heart alone
-    name = choice.engine or script.voice.engine
-    voice = choice.voice if choice.voice is not None else (
-        script.voice.name if name == script.voice.engine else None)
+    """The engine that speaks: the command line's choice, else the script's, else the
+    default for the script's language (Kokoro where it speaks it); a voice named alone
+    picks its own engine (--voice joe: Piper, --voice heart: Kokoro)."""
+    if choice.engine is None and choice.voice is not None:
+        choice = VoiceChoice(engine_of_voice(choice.voice), choice.voice, choice.speed)
     base = Path.cwd() if choice.voice is not None else script.path.resolve().parent
     speed = choice.speed if choice.speed is not None else script.voice.speed
-    options = EngineOptions(voice=voice, speed=speed, language=script.language, base_dir=base)
     try:
-        engine = make_engine(name, options)
+        own = script.voice.engine or (engine_of_voice(script.voice.name) if script.voice.name
+                                      else default_engine(script.language))
+        name = choice.engine or own
+        voice = choice.voice if choice.voice is not None else (
+            script.voice.name if name == own else None)
+        engine = make_engine(name, EngineOptions(voice=voice, speed=speed,
+                                                 language=script.language, base_dir=base))
         engine.check()
     except SynthesisError as exc:
         line = script.voice.line if choice.engine is None and choice.voice is None else None

@@ -122,7 +122,8 @@ def _cue(ctx: Ctx, node: yaml.Node, field: str, breath_ms: int, two_sided: bool)
 
 def _voice(ctx: Ctx, node: yaml.Node) -> VoiceSpec:
     fields = mapping(ctx, node, VOICE_KEYS, "'voice'")
-    engine, name, speed = "piper", None, 1.0
+    engine: str | None = None
+    name, speed = None, 1.0
     if "engine" in fields:
         vnode = fields["engine"][1]
         engine = text_value(ctx, vnode, "engine").lower()

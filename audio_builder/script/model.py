@@ -81,7 +81,8 @@ class Pose:
 
 @dataclass(frozen=True)
 class VoiceSpec:
-    engine: str = "piper"
+    engine: str | None = None
+    """None: the default for the script's language (Kokoro where it speaks it)."""
     name: str | None = None
     speed: float = 1.0
     line: int = 0

@@ -99,7 +99,15 @@ class Cache:
             size += p.stat().st_size
         return n, size
 
-    def clear(self) -> int:
+    def models_size(self) -> int:
+        """Bytes of the models joined into the cache (Kokoro's, from its packages)."""
+        return sum(p.stat().st_size for p in (self.root / "models").rglob("*") if p.is_file())
+
+    def clear(self) -> tuple[int, int]:
+        """Remove every clip and every joined model (a model is joined again from its
+        installed packages when next needed). Returns (clips, model bytes) removed."""
         n, _ = self.info()
+        models = self.models_size()
         shutil.rmtree(self.root / "clips", ignore_errors=True)
-        return n
+        shutil.rmtree(self.root / "models", ignore_errors=True)
+        return n, models

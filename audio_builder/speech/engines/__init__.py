@@ -6,6 +6,7 @@ that do not speak (check, sounds) stay fast.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +113,51 @@ def engine_info(name: str) -> EngineInfo:
     cls = _REGISTRY[name]
     return EngineInfo(name, _DESCRIPTIONS[name], cls.phonemes, cls.online, cls.voices(),
                       cls.languages())
+
+
+ENGINE_ENV = "AUDIO_BUILDER_ENGINE"
+"""Names the engine for scripts and commands that name none (e.g. piper, to draft fast)."""
+OFFLINE_FIRST = ("kokoro", "piper", "gtts")
+"""Who speaks a language when nobody chose: the most natural offline voice first, the
+online one last (it is the only one for most languages, and needs the network)."""
+
+
+def _speaks(info: EngineInfo, language: str) -> bool:
+    wanted = language.lower().replace("_", "-")
+    langs = {lang.lower() for lang in info.languages}
+    return wanted in langs or wanted.split("-")[0] in langs
+
+
+def default_engine(language: str) -> str:
+    """The engine for a script that names none: $AUDIO_BUILDER_ENGINE if set, else the
+    first of OFFLINE_FIRST that speaks its language (Kokoro for English, Spanish, French,
+    Italian), else gTTS; SynthesisError naming the options when none does."""
+    chosen = os.environ.get(ENGINE_ENV, "").strip().lower()
+    if chosen:
+        if chosen not in engine_names():
+            raise SynthesisError(f"${ENGINE_ENV}={chosen}: unknown engine; available: "
+                                 f"{', '.join(engine_names())}")
+        return chosen
+    for name in OFFLINE_FIRST:
+        if _speaks(engine_info(name), language):
+            return name
+    offline = ", ".join(f"{n} ({', '.join(engine_info(n).languages)})"
+                        for n in OFFLINE_FIRST if not engine_info(n).online)
+    raise SynthesisError(f"no engine speaks language '{language}': offline voices speak "
+                         f"{offline}; gtts (online) speaks {len(engine_info('gtts').languages)} "
+                         "languages (audio-builder voices lists them)")
+
+
+def engine_of_voice(voice: str) -> str:
+    """The engine a voice name belongs to, when only the voice is given (--voice joe,
+    --voice heart, --voice my.onnx); the default engine otherwise, which then says
+    what it makes of the name."""
+    for name in engine_names():
+        if voice.lower() in engine_info(name).voices and not engine_info(name).online:
+            return name
+    if voice.lower().endswith(".onnx"):
+        return "piper"
+    return "kokoro"
 
 
 def make_engine(name: str, options: EngineOptions) -> Engine:
