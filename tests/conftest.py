@@ -3,10 +3,16 @@ per test session, and renders use the real Piper voice and the real ffmpeg."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+os.environ["AUDIO_BUILDER_ENGINE"] = "piper"
+"""Scripts that name no voice are spoken by Piper, the fast draft voice, as a teacher
+drafting would ask with AUDIO_BUILDER_ENGINE=piper (set here, before any fixture of any
+scope, and inherited by the commands tests run); the natural default, Kokoro, is tested
+where it is the subject (test_kokoro.py), with this unset."""
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -20,10 +26,6 @@ def speech_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, speech_cache: Path, tmp_path: Path) -> None:
     monkeypatch.setenv("AUDIO_BUILDER_CACHE_DIR", str(speech_cache))
-    # scripts that name no voice are spoken by Piper, the fast draft voice, as a teacher
-    # drafting would ask with AUDIO_BUILDER_ENGINE=piper; the natural default (Kokoro)
-    # is tested where it is the subject (test_kokoro.py), with this unset
-    monkeypatch.setenv("AUDIO_BUILDER_ENGINE", "piper")
     monkeypatch.chdir(tmp_path)
 
 

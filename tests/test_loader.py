@@ -367,7 +367,7 @@ def test_minimal_script_gets_the_defaults(tmp_path: Path) -> None:
     assert script.language == "en"
     assert script.breath_ms == 5000
     assert script.chime == "bell"
-    assert script.voice == VoiceSpec(engine="piper", name=None, speed=1.0, line=0)
+    assert script.voice == VoiceSpec(engine=None, name=None, speed=1.0, line=0)
     assert script.lengths == {}
     assert script.intro == () and script.outro == ()
     (pose,) = script.poses

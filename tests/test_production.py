@@ -73,15 +73,17 @@ def ebur128(path: Path) -> tuple[float, float]:
 def test_loudness_and_true_peak_by_pyloudnorm(session):
     _, plan, audio = session
     assert voice_lufs(audio, plan) == pytest.approx(-19.0, abs=0.5)
-    # without a bed the file is about as loud as its voice (chimes sit 6 LU under it)
-    assert pyloudnorm.Meter(RATE).integrated_loudness(audio.astype(np.float64)) == \
-        pytest.approx(-19.0, abs=0.5)
+    # without a bed the file is about as loud as its voice: a little under it, for the
+    # chimes sit 6 LU under it and the gating counts them (SPEC: a result, reported)
+    whole = pyloudnorm.Meter(RATE).integrated_loudness(audio.astype(np.float64))
+    assert -20.5 < whole < -18.5
     assert true_peak_db(audio) <= -1.0
 
 
 def test_loudness_and_true_peak_by_ffmpeg(session):
     integrated, peak = ebur128(session[0])
-    assert integrated == pytest.approx(-19.0, abs=0.5)
+    whole = pyloudnorm.Meter(RATE).integrated_loudness(session[2].astype(np.float64))
+    assert integrated == pytest.approx(whole, abs=0.3)  # two meters, one reading
     assert peak <= -1.0
 
 
@@ -153,7 +155,7 @@ def test_transcript_matches_plan(session):
 def test_other_loudness_target(tmp_path, tiny):
     out = tmp_path / "quiet.mp3"
     run("render", tiny, "-o", out, "--loudness", "-23")
-    plan = json.loads(run("plan", tiny, "--json").output)
+    plan = json.loads(run("plan", tiny, "--json"))
     assert voice_lufs(decode(out), plan) == pytest.approx(-23.0, abs=0.5)
 
 

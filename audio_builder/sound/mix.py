@@ -86,10 +86,13 @@ def session_gains(plan: Plan, infos: dict[Key, ClipInfo], levels: Levels,
         gain[("bed", bed.name)] = bed_lufs(levels, bed.level_lu, bool(speech)) - bed.lufs
 
     def voice_at(c: float) -> float:
-        """The speech's loudness with every gain raised by c dB (as the limiter lets it)."""
+        """The speech's loudness with every gain raised by c dB (as the limiter lets it),
+        as a meter reads the speech events joined end to end: each clip's blocks that lie
+        wholly inside it (a clip's blocks are measured padded with silence, as it sits in
+        the session; the blocks over its edges would count that silence)."""
         def blocks(k: Key) -> tuple[np.ndarray, float]:
             b = heard(k, gain[k] + c) if heard is not None else None
-            return (b, 0.0) if b is not None else (infos[k].blocks, gain[k] + c)
+            return (inside(b), 0.0) if b is not None else (inside(infos[k].blocks), gain[k] + c)
         return gated(blocks(_key(e)) for e in speech)
 
     correction = codec_loss_db
@@ -108,6 +111,12 @@ def session_gains(plan: Plan, infos: dict[Key, ClipInfo], levels: Levels,
     final = {k: g + correction for k, g in gain.items()}
     voice = voice_at(correction) - codec_loss_db if speech else None
     return Gains(final, voice, _file_lufs(plan, infos, final, bed) - codec_loss_db)
+
+
+def inside(blocks: np.ndarray) -> np.ndarray:
+    """A clip's 400 ms blocks that hold none of the 400 ms of padding either side
+    (loudness.measure): all of them for a clip too short to have any."""
+    return blocks[4:-4] if len(blocks) > 8 else blocks
 
 
 MAX_RAISE_DB = 3.0
