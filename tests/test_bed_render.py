@@ -252,8 +252,10 @@ def test_a_session_without_words_renders_offline(tmp_path, monkeypatch):
         e = next(e for e in events(plan, "chime") if e["sound"] == "bell")
         return METER.integrated_loudness(
             decode(path)[e["start"]:e["start"] + e["length"]].astype(np.float64))
+    # within the voice's own correction: a session with words moves its chimes with the
+    # voice when it sets the voice's level (tiny's short cues: 0.8 dB down)
     assert bell(bare, plan) == pytest.approx(
-        bell(worded, json.loads(run("plan", DATA / "tiny.yaml", "--json"))), abs=0.3)
+        bell(worded, json.loads(run("plan", DATA / "tiny.yaml", "--json"))), abs=1.2)
     hold = next(h for h in plan["holds"] if h["pose"] == "Lie Down")
     bed = audio[hold["start"] + 2 * RATE:hold["start"] + hold["length"] - 2 * RATE]
     assert METER.integrated_loudness(bed.astype(np.float64)) == pytest.approx(-28.0, abs=1.5)
