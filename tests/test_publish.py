@@ -375,11 +375,11 @@ def test_a_script_with_none_of_the_lengths_asked_is_not_spoken(tmp_path, speech_
     other = write_script(tmp_path, "title: Other\nposes:\n  - name: Stand\n    cues:\n"
                          "      - \"A sentence only the other script says.\"\n", "other.yaml")
     publish(DATA / "tiny.yaml", "-o", tmp_path / "warm", "--length", "quick")
-    cached = sorted(speech_cache.rglob("*"))
+    cached = sorted((speech_cache / "clips").rglob("*"))
     site = tmp_path / "site"
     result = publish(DATA / "tiny.yaml", other, "-o", site, "--length", "quick")
     assert "(1 encoded, 0 unchanged" in result.output
-    assert sorted(speech_cache.rglob("*")) == cached  # nothing new was spoken
+    assert sorted((speech_cache / "clips").rglob("*")) == cached  # nothing new was spoken
     assert not (site / "other").exists()
     assert (site / "tiny/quick.mp3").is_file()
 
@@ -417,8 +417,11 @@ def test_a_script_name_of_any_bytes_is_recorded(tmp_path):
     site = tmp_path / "site"
     publish(script, "-o", site, "--length", "quick")
     assert "(0 encoded, 1 unchanged" in publish(script, "-o", site, "--length", "quick").output
-    assert json.loads((site / ".audio-builder-publish.json").read_text())["slugs"] == {
-        str(script.resolve()): "t"}
+    assert "slugs" not in json.loads((site / ".audio-builder-publish.json").read_text())
+    from audio_builder.publish.files import _site_id
+
+    private = Path(os.environ["AUDIO_BUILDER_CACHE_DIR"]) / "publish" / f"{_site_id(site)}.json"
+    assert json.loads(private.read_text())["slugs"] == {str(script.resolve()): "t"}
 
 
 def test_the_shipped_scripts_publish_with_every_hold_found(tmp_path):

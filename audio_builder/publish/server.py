@@ -47,7 +47,9 @@ class Handler(SimpleHTTPRequestHandler):
             real = path.resolve(strict=True)
         except (OSError, RuntimeError, ValueError):  # ValueError: a NUL byte (/%00)
             real = None
-        if real is None or root not in real.parents or not real.is_file():
+        if real is None or root not in real.parents or not real.is_file() or any(
+                part.startswith(".") for part in real.relative_to(root).parts):
+            # a dotfile (publish's record, a temp file) is the teacher's, not the site's
             self.send_error(HTTPStatus.NOT_FOUND, "File not found")
             return None
         size = real.stat().st_size

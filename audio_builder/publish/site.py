@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,7 +27,7 @@ from ..script.loader import load_script
 from ..script.model import Script
 from ..speech.cache import Cache
 from .data import Episode, chapters_data, page_data
-from .files import Site, sha256_file
+from .files import Site, one_writer
 from .icons import BACKGROUND, ICONS, icon_files
 from .pages import DEFAULT_TITLE, STATIC, index_html, session_html
 
@@ -143,8 +145,16 @@ def publish(scripts: list[Path], out: Path, cache: Cache, base_url: str | None =
             lengths: tuple[str, ...] = (), title: str | None = None,
             say: Callable[[str], None] = lambda _: None,
             options: RenderOptions = DEFAULT_OPTIONS) -> Outcome:
-    """Render every script at its lengths into `out` and write the site around them."""
-    site = Site.open(out)
+    """Render every script at its lengths into `out` and write the site around them,
+    one publish at a time (see files.py)."""
+    with one_writer(out, say):
+        return _publish(scripts, Site.open(out, cache.root / "publish"), cache, base_url,
+                        lengths, title, say, options)
+
+
+def _publish(scripts: list[Path], site: Site, cache: Cache, base_url: str | None,
+             lengths: tuple[str, ...], title: str | None, say: Callable[[str], None],
+             options: RenderOptions) -> Outcome:
     per_script = choose_lengths(scripts, lengths)
     preps = [(prepare(path, options, chosen), slug)
              for path, chosen, slug in zip(scripts, per_script, assign_slugs(scripts, site))]
@@ -189,6 +199,11 @@ def publish(scripts: list[Path], out: Path, cache: Cache, base_url: str | None =
 
 
 def _now() -> datetime:
+    """Now, to the second; or SOURCE_DATE_EPOCH, as reproducible builds set it, so a site
+    made twice from the same scripts is the same bytes, dates included."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), UTC)
     return datetime.now(UTC).replace(microsecond=0)
 
 
@@ -224,10 +239,9 @@ def _session(site: Site, session: Session, slug: str, done: Outcome,
             done.kept.append(rel)
         else:
             say(f"encoding {rel}")
-            session.write(plan, site.path(rel))
-            site.files[rel] = sha256_file(site.path(rel))
             first = site.sources.get(rel, {}).get("published")
-            site.sources[rel] = {"key": key, "published": first or _now().isoformat()}
+            site.make(rel, partial(session.write, plan),
+                      {"key": key, "published": first or _now().isoformat()})
             done.encoded.append(rel)
         audio = f"{ep.length}.mp3?v={site.files[rel][:12]}"  # a new file, a new URL
         site.write(f"{ep.base}.json", _json(page_data(ep, audio)))
