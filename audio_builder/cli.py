@@ -336,17 +336,18 @@ def publish(scripts: tuple[Path, ...], site: Path, base_url: str | None,
               help="Port on 127.0.0.1 (0: any free port).")
 def preview(site: Path, port: int) -> None:
     """Serve SITE on 127.0.0.1 with seeking (Range requests), until Ctrl-C."""
-    from .publish.server import make_server
+    from .publish.server import listen, run
 
     try:
-        server = make_server(site, port, quiet=False)
+        sock = listen(port)
     except OSError as exc:
         _fail(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}")
         return
-    click.echo(f"serving {site} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)")
+    click.echo(f"serving {site} at http://127.0.0.1:{sock.getsockname()[1]}/ (Ctrl-C stops)")
     try:
-        server.serve_forever()
+        run(site, sock)
     except KeyboardInterrupt:
-        click.echo("stopped", err=True)
+        pass
     finally:
-        server.server_close()
+        sock.close()
+    click.echo("stopped", err=True)

@@ -29,13 +29,14 @@ def site(tmp_path: Path) -> Path:
 
 
 def get(base: str, path: str, headers: dict[str, str] | None = None,
-        method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+        method: str = "GET") -> tuple[int, http.client.HTTPMessage, bytes]:
+    """Status, headers (names in any case, as HTTP has them) and body."""
     parts = urlsplit(base)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
     try:
         conn.request(method, path, headers=headers or {})
         r = conn.getresponse()
-        return r.status, dict(r.getheaders()), r.read()
+        return r.status, r.headers, r.read()
     finally:
         conn.close()
 
