@@ -74,6 +74,9 @@ voice_options = [
                                  "kokoro heart, michael, emma, ... (alone, a Kokoro voice "
                                  "name picks kokoro)."),
     click.option("--speed", type=click.FloatRange(0.5, 2.0), help="Speaking rate, 0.5..2.0."),
+    click.option("--pace", metavar="calm|steady|NNNwpm|off",
+                 help="Words a minute each cue keeps, by rests between its sentences "
+                      "(default: the script's, else calm = 130)."),
 ]
 
 
@@ -146,7 +149,7 @@ def render(script: Path, lengths: tuple[str, ...], output: Path | None, cache_di
     """Render SCRIPT to an MP3 guided session."""
     from . import RATE
     from .pipeline.output import check_writable
-    from .pipeline.render import default_output, prepare
+    from .pipeline.render import default_output, pace_warnings, prepare
     from .pipeline.session import Session, speak
     from .script.durations import clock
 
@@ -159,6 +162,8 @@ def render(script: Path, lengths: tuple[str, ...], output: Path | None, cache_di
     for out in outs:
         check_writable(out)
     session = Session(prep, speak(prep, _cache(cache_dir, no_cache)))
+    for line, message in pace_warnings(prep, session.speech.cache):
+        click.echo(f"warning: {script}:{line}: {message}", err=True)
     plans = [session.plan(choice) for choice in session.lengths]
     for plan, out in zip(plans, outs):
         loudness = session.write(plan, out)
@@ -213,19 +218,22 @@ def check(scripts: tuple[Path, ...], cache_dir: Path | None, strict: bool,
     the script's pauses, chimes and shortest holds. Cues that command instead of
     inviting are warned about (the words are in audio_builder/script/tone.yaml).
     """
-    from .pipeline.render import check_named_lengths, prepare
+    from .pipeline.render import check_named_lengths, pace_warnings, prepare
 
     failed = 0
     for path in scripts:
         try:
             prep = prepare(path, RenderOptions(**chosen))
             check_named_lengths(prep, _cache(cache_dir, False))
+            paced = pace_warnings(prep, _cache(cache_dir, False))
         except AudioBuilderError as exc:
             click.echo(f"error: {exc.one_line()}", err=True)
             failed += 1
             continue
         s = prep.script
-        warnings = _warn_tone(s)
+        warnings = _warn_tone(s) + paced
+        for line, message in paced:
+            click.echo(f"warning: {path}:{line}: {message}", err=True)
         if strict and warnings:
             failed += 1
             continue

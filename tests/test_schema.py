@@ -151,6 +151,7 @@ BAD = {
     "tone unknown key": variant({"tone": {"deny": ["must"]}}),
     "ambience path": variant({"ambience": "../rain"}),
     "ambience too loud": variant({"ambience": {"sound": "rain", "level": -10}}),
+    "ambience far too loud": variant({"ambience": {"sound": "rain", "level": -11.5}}),
     "ambience level above 0": variant({"ambience": {"sound": "rain", "level": 3}}),
     "ambience duck too deep": variant({"ambience": {"sound": "rain", "duck": 40}}),
     "ambience without sound": variant({"ambience": {"level": -30}}),
@@ -158,6 +159,9 @@ BAD = {
     "breath split without out": variant({"breath": {"in": "2s"}}),
     "breath split unknown key": variant({"breath": {"in": "2s", "out": "3s", "hold": "1s"}}),
     "breath split in words": variant({"breath": {"in": "two", "out": "3s"}}),
+    "pace fast": variant({"pace": "fast"}),
+    "pace too slow": variant({"pace": "20wpm"}),
+    "pace too quick": variant({"pace": 300}),
     "breath_guide maybe": variant({"breath_guide": "maybe"}),
 }
 
@@ -198,6 +202,11 @@ GOOD = {
     "breath split": variant({"breath": {"in": "2s", "out": "3s"}}),
     "breath guide": variant({"breath_guide": True}, {"hold": "4..8 breaths"}),
     "words-free": variant(pose={"cues": ["[pause 3s] [chime]"], "hold": "6 breaths"}),
+    "pace calm": variant({"pace": "calm"}),
+    "pace off": variant({"pace": "off"}),
+    "pace 140wpm": variant({"pace": "140wpm"}),
+    "pace 120": variant({"pace": 120}),
+    "ambience loud": variant({"ambience": {"sound": "rain", "level": -12}}),
 }
 
 

@@ -10,7 +10,7 @@ import contextlib
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +25,7 @@ from ..plan.outline import recording_key
 from ..script.durations import format_duration, ms_to_samples, parse_ms
 from ..script.loader import image_type, load_script
 from ..script.model import Script
+from ..script.pace import parse_pace
 from ..script.speech_fields import say
 from ..sound.bed import Bed, BedTrack, load_bed
 from ..sound.breath import guide_clips
@@ -150,6 +151,11 @@ def prepare(path: Path, options: RenderOptions = DEFAULT_OPTIONS,
     """Load and check everything that needs no speech: script, voice, sounds, recordings,
     bed, lengths."""
     script = apply(load_script(path), options.between)
+    if options.pace is not None:  # --pace over the script's pace:
+        try:
+            script = replace(script, pace_wpm=parse_pace(options.pace))
+        except ValueError as exc:
+            raise ScriptError(f"--pace {exc}", Where(script.path)) from None
     engine = engine_for(script, options.voice_choice) if texts_to_speak(script) else None
     if engine is not None and not engine.phonemes:
         for entry in (e for e in script.pronounce if e.ipa):
@@ -391,3 +397,38 @@ def check_named_lengths(prep: Prepared, cache: Cache) -> None:
         else:
             continue
         raise length_error(prep.script, name, message)
+
+
+def pace_warnings(prep: Prepared, cache: Cache) -> list[tuple[int, str]]:
+    """Where a sentence cannot keep the script's pace even with the longest rest (known
+    where its speech is cached): (line, message), for check and render to print."""
+    from ..plan.outline import SIDE_NAMES, expand_text
+    from ..script.model import Pause, Text
+    from ..script.pace import MAX_REST_MS, sentences, words
+
+    wpm = prep.script.pace_wpm
+    if wpm is None or prep.engine is None:
+        return []
+    identity = prep.engine.identity()
+    out: list[tuple[int, str]] = []
+    for cue in sorted(prep.script.all_cues(), key=lambda c: c.line):
+        for k, tok in enumerate(cue.tokens):
+            if not isinstance(tok, Text):
+                continue
+            paused = k + 1 < len(cue.tokens) and isinstance(cue.tokens[k + 1], Pause)
+            for side in ((None,) if "{" not in tok.text else tuple(SIDE_NAMES)):
+                said = sentences(expand_text(tok.text, side))
+                for sentence in said[:-1] if paused else said:  # her own pause rests it
+                    samples = cache.length(clip_key(identity, prep.script.language,
+                                                    prep.say(sentence)))
+                    if not samples:
+                        continue
+                    spoken = samples / RATE
+                    needed = words(sentence) * 60 / wpm
+                    if needed - spoken > MAX_REST_MS / 1000 + 0.05:
+                        out.append((cue.line, f"'{sentence[:40]}...' cannot keep {wpm} words "
+                                    f"a minute: its {words(sentence)} words are said in "
+                                    f"{spoken:.1f}s and would need {needed:.1f}s with at "
+                                    f"most a {MAX_REST_MS / 1000:.1f}s rest after it; split "
+                                    "it into shorter sentences, or choose a faster pace"))
+    return list(dict.fromkeys(out))

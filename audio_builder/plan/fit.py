@@ -10,7 +10,8 @@ from .. import RATE
 from ..errors import LengthError, Where
 from ..script.durations import format_duration, ms_to_samples
 from ..script.model import Pose, Script
-from .outline import HoldSlot, Ring, Section, Silence, Speech, outline, with_chimes
+from ..script.pace import FLOOR_MS, rest_ms
+from .outline import HoldSlot, Rest, Ring, Section, Silence, Speech, outline, with_chimes
 
 
 @dataclass(frozen=True)
@@ -19,10 +20,18 @@ class Bounds:
     longest: int
 
 
-def _fixed_and_holds(sections: list[Section], speech: dict[str, int], chimes: dict[str, int]
-                     ) -> tuple[int, dict[int, int]]:
-    """Samples that never change, and how many times each pose's hold occurs."""
-    fixed, count = 0, dict[int, int]()
+def rest_bounds(script: Script, rest: Rest, speech: dict[str, int]) -> tuple[int, int]:
+    """(floor, full) of the rest after a sentence, in samples (pace.py)."""
+    assert script.pace_wpm is not None  # the outline makes rests only with a pace
+    full = ms_to_samples(rest_ms(rest.words, speech[rest.key] * 1000 / RATE, script.pace_wpm))
+    return min(full, ms_to_samples(FLOOR_MS)), full
+
+
+def _fixed_and_holds(sections: list[Section], speech: dict[str, int], chimes: dict[str, int],
+                     script: Script | None = None) -> tuple[int, dict[int, int], int]:
+    """Samples that never change (rests at their floor), how many times each pose's hold
+    occurs, and how much longer the rests may be (their room)."""
+    fixed, count, room = 0, dict[int, int](), 0
     for sec in sections:
         for item in sec.items:
             if isinstance(item, Speech):
@@ -33,7 +42,11 @@ def _fixed_and_holds(sections: list[Section], speech: dict[str, int], chimes: di
                 fixed += chimes[item.sound]
             elif isinstance(item, HoldSlot):
                 count[item.pose] = count.get(item.pose, 0) + 1
-    return fixed, count
+            elif isinstance(item, Rest) and script is not None:
+                lo, hi = rest_bounds(script, item, speech)
+                fixed += lo
+                room += hi - lo
+    return fixed, count, room
 
 
 def _hold_range(pose: Pose) -> tuple[int, int]:
@@ -43,9 +56,9 @@ def _hold_range(pose: Pose) -> tuple[int, int]:
 
 def _bounds_of(script: Script, sections: list[Section], speech: dict[str, int],
                chimes: dict[str, int]) -> Bounds:
-    fixed, count = _fixed_and_holds(with_chimes(script, sections), speech, chimes)
+    fixed, count, rests = _fixed_and_holds(with_chimes(script, sections), speech, chimes, script)
     lo = fixed + sum(n * _hold_range(script.poses[p])[0] for p, n in count.items())
-    hi = fixed + sum(n * _hold_range(script.poses[p])[1] for p, n in count.items())
+    hi = fixed + rests + sum(n * _hold_range(script.poses[p])[1] for p, n in count.items())
     return Bounds(lo, hi)
 
 
@@ -105,22 +118,48 @@ def unreachable(script: Script, target: int, ranges: list[Bounds]) -> LengthErro
                        f"voice it can last {spans}", Where(script.path))
 
 
-def fit_holds(script: Script, sections: list[Section], target: int | None,
-               speech: dict[str, int], chimes: dict[str, int]) -> tuple[dict[int, int], int]:
-    """Hold per side for each pose, shrunk evenly toward the minimum; and the remainder.
+@dataclass(frozen=True)
+class Fitted:
+    """How a session fits its length: each pose's hold per side, how many samples the
+    rests give up in all, and what rounding leaves over (under 1 ms)."""
 
-    Every pose gives the same fraction of its room (max - min), so both sides of a pose
-    stay equal; the few samples that rounding leaves over end the session.
+    holds: dict[int, int]
+    rest_give: int
+    rest_room: int
+    remainder: int
+
+    def rest(self, floor: int, full: int) -> int:
+        """The length of one rest: its room shrunk by the share all rests give (rounded
+        up, so the total never exceeds the target)."""
+        if not self.rest_room:
+            return full
+        return full - -(-(full - floor) * self.rest_give // self.rest_room)
+
+
+def fit_holds(script: Script, sections: list[Section], target: int | None,
+              speech: dict[str, int], chimes: dict[str, int]) -> Fitted:
+    """The rests and holds for a target length. A shorter length gives up the pace's
+    rests first (down to their floor, every rest the same share of its room), then the
+    holds (every pose the same fraction of its room, so both sides stay equal); optional
+    poses are left out before this (choose_sections). Rounding leaves a few samples
+    over, which end the session.
     """
-    fixed, count = _fixed_and_holds(sections, speech, chimes)
+    fixed, count, room = _fixed_and_holds(sections, speech, chimes, script)
     ranges = {p: _hold_range(script.poses[p]) for p in count}
-    full = fixed + sum(n * ranges[p][1] for p, n in count.items())
+    full = fixed + room + sum(n * ranges[p][1] for p, n in count.items())
     if target is None:
-        return {p: hi for p, (lo, hi) in ranges.items()}, 0
-    room = sum(n * (hi - lo) for p, n in count.items() for lo, hi in [ranges[p]])
+        return Fitted({p: hi for p, (lo, hi) in ranges.items()}, 0, room, 0)
     give = full - target
+    rest_give = min(max(give, 0), room)
+    give -= rest_give
+    hold_room = sum(n * (hi - lo) for p, n in count.items() for lo, hi in [ranges[p]])
     holds = {}
     for p, (lo, hi) in ranges.items():
-        holds[p] = hi - (-(-(hi - lo) * give // room) if room else 0)  # ceil: never over
-    total = fixed + sum(n * holds[p] for p, n in count.items())
-    return holds, target - total
+        holds[p] = hi - (-(-(hi - lo) * give // hold_room) if hold_room and give > 0 else 0)
+    fitted = Fitted(holds, rest_give, room, 0)
+    rests = sum(fitted.rest(*rest_bounds(script, item, speech)) for sec in sections
+                for item in sec.items if isinstance(item, Rest))
+    total = fixed - sum(rest_bounds(script, item, speech)[0] for sec in sections
+                        for item in sec.items if isinstance(item, Rest)) + rests
+    total += sum(n * holds[p] for p, n in count.items())
+    return Fitted(holds, rest_give, room, target - total)

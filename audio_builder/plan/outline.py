@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ..errors import ScriptError, Where
 from ..script.durations import ms_to_samples
 from ..script.model import Chime, Cue, Hold, Pause, Pose, Recording, Script, Text
+from ..script.pace import sentences, words
 
 CUE_GAP_MS = 1200
 """Silence between two cues, and between speech and a following chime."""
@@ -57,6 +58,16 @@ class Ring:
 
 
 @dataclass(frozen=True)
+class Rest:
+    """The rest after a sentence that the pace asks for: its length follows from the
+    sentence's spoken length (plan/fit.py), between a floor and its full length."""
+
+    key: str
+    """The sentence's speech key."""
+    words: int
+
+
+@dataclass(frozen=True)
 class Turn:
     """Where one side of a two-sided pose begins (takes no time)."""
 
@@ -64,7 +75,7 @@ class Turn:
     """0 for the first side, 1 for the second."""
 
 
-Item = Speech | Silence | HoldSlot | Ring | Turn
+Item = Speech | Silence | HoldSlot | Ring | Turn | Rest
 
 
 @dataclass(frozen=True)
@@ -85,10 +96,23 @@ def expand_text(text: str, side: str | None) -> str:
 class _Builder:
     """Appends items, putting the cue gap where two sounds would otherwise touch."""
 
-    def __init__(self, default_chime: str | None) -> None:
+    def __init__(self, default_chime: str | None, pace: int | None = None) -> None:
         self.items: list[Item] = []
         self.default_chime = default_chime
+        self.pace = pace
         self.new_cue = False
+
+    def _say(self, text: str, followed_by_pause: bool) -> None:
+        """Words: whole, or with a pace, a sentence at a time, each followed by its rest
+        (but for a sentence the teacher follows with her own pause)."""
+        if self.pace is None:
+            self.items.append(Speech(text))
+            return
+        parts = sentences(text)
+        for n, sentence in enumerate(parts):
+            self.items.append(Speech(sentence))
+            if n < len(parts) - 1 or not followed_by_pause:
+                self.items.append(Rest(sentence, words(sentence)))
 
     def _gap_before_sound(self) -> None:
         last = _heard(reversed(self.items))
@@ -99,10 +123,11 @@ class _Builder:
         """Append one cue; returns True if it placed the pose's hold."""
         self.new_cue = True
         placed = False
-        for tok in cue.tokens:
+        for k, tok in enumerate(cue.tokens):
             if isinstance(tok, Text):
                 self._gap_before_sound()
-                self.items.append(Speech(expand_text(tok.text, side)))
+                after = cue.tokens[k + 1] if k + 1 < len(cue.tokens) else None
+                self._say(expand_text(tok.text, side), isinstance(after, Pause))
             elif isinstance(tok, Pause):
                 self.items.append(Silence(ms_to_samples(tok.ms)))
             elif isinstance(tok, Hold):
@@ -132,7 +157,7 @@ def _touches(before: Item | None, after: Item | None) -> bool:
 
 
 def _pose_items(script: Script, index: int, pose: Pose) -> tuple[Item, ...]:
-    b = _Builder(script.chime)
+    b = _Builder(script.chime, script.pace_wpm)
     sides: tuple[str | None, ...] = pose.sides or (None,)
     for n, side in enumerate(sides):
         if pose.sides:
@@ -171,7 +196,7 @@ def outline(script: Script) -> list[Section]:
 
 def _frame_items(script: Script, cues: tuple[Cue, ...]) -> tuple[Item, ...]:
     """Items of the intro or outro (empty if there is nothing in them to hear)."""
-    b = _Builder(script.chime)
+    b = _Builder(script.chime, script.pace_wpm)
     for cue in cues:
         b.cue(cue, None, None)
     return tuple(b.items)

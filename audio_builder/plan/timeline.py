@@ -14,9 +14,19 @@ from typing import Any
 from .. import RATE
 from ..script.durations import ms_to_samples
 from ..script.model import Script
-from .fit import choose_sections, fit_holds
+from ..script.pace import words
+from .fit import choose_sections, fit_holds, rest_bounds
 from .guide import split_hold
-from .outline import HoldSlot, Silence, Speech, Turn, outline, recording_key, with_chimes
+from .outline import (
+    HoldSlot,
+    Rest,
+    Silence,
+    Speech,
+    Turn,
+    outline,
+    recording_key,
+    with_chimes,
+)
 
 
 class EventKind(StrEnum):
@@ -29,6 +39,8 @@ class EventKind(StrEnum):
     """A pause the script wrote ([pause 2s], [breaths 3])."""
     GAP = "gap"
     """The space the outline leaves between cues (and what rounding leaves over)."""
+    REST = "rest"
+    """The rest after a sentence that the pace asks for (script/pace.py)."""
     HOLD = "hold"
     """A pose's hold, silent: where the listener stays in the pose."""
     BREATH = "breath"
@@ -115,9 +127,11 @@ def plan_dict(plan: Plan) -> dict:
     """The `plan --json` object of SPEC.md: every time in seconds (rounded to the
     millisecond) and, exactly, in samples at `rate`."""
     events = []
-    for e in plan.events:
+    for n, e in enumerate(plan.events):
         d: dict = {"kind": str(e.kind), "start_s": _s(e.start), "duration_s": _s(e.length),
                    "start": e.start, "length": e.length, "section": e.section}
+        if (pace := sentence_wpm(plan, n)) is not None:
+            d["wpm"] = pace
         if e.text is not None:
             d["text"] = e.text
         if e.pose is not None:
@@ -160,6 +174,18 @@ def plan_dict(plan: Plan) -> dict:
     return out
 
 
+def sentence_wpm(plan: Plan, n: int) -> float | None:
+    """The pace of the sentence spoken by event n: its words a minute over its speech and
+    the rest the pace put after it; None if it is not speech followed by such a rest."""
+    e = plan.events[n]
+    if e.kind != EventKind.SPEECH or not e.text or n + 1 >= len(plan.events):
+        return None
+    rest = plan.events[n + 1]
+    if rest.kind != EventKind.REST:
+        return None
+    return round(words(e.text) * 60 * RATE / (e.length + rest.length), 1)
+
+
 def make_plan(script: Script, speech: dict[str, int], chimes: dict[str, int],
               target: int | None = None, length_name: str = "full") -> Plan:
     """The timeline for a chosen length (None: full, every hold at its upper bound).
@@ -172,7 +198,8 @@ def make_plan(script: Script, speech: dict[str, int], chimes: dict[str, int],
     if target is not None:
         sections = choose_sections(script, sections, target, speech, chimes)
     sections = with_chimes(script, sections)
-    holds, remainder = fit_holds(script, sections, target, speech, chimes)
+    fitted = fit_holds(script, sections, target, speech, chimes)
+    holds, remainder = fitted.holds, fitted.remainder
     events: list[Event] = []
     chapters: list[Chapter] = []
     spans: list[Hold] = []
@@ -199,6 +226,8 @@ def make_plan(script: Script, speech: dict[str, int], chimes: dict[str, int],
                 add(EventKind.GAP, remainder, pose=pose)
             if isinstance(item, Turn):
                 side = item.side
+            elif isinstance(item, Rest):
+                add(EventKind.REST, fitted.rest(*rest_bounds(script, item, speech)), pose=pose)
             elif isinstance(item, Speech):
                 add(EventKind.SPEECH, speech[item.key], text=item.text or None, pose=pose,
                     recording=item.recording)

@@ -18,6 +18,8 @@ from . import between, speech_fields
 from .durations import parse_count, parse_ms
 from .markers import MarkerError, parse_cue
 from .model import Chime, Cue, Hold, HoldRange, NamedLength, Pose, Script, VoiceSpec
+from .pace import DEFAULT as DEFAULT_PACE
+from .pace import parse_pace
 from .yaml_nodes import (
     MAX_HOLD_MS,
     Ctx,
@@ -41,7 +43,7 @@ ENGINES = ("piper", "gtts", "kokoro")
 TOP_KEYS = (
     "title", "author", "description", "language", "voice", "breath", "chime",
     "lengths", "intro", "poses", "outro", "cover", "pronounce", "tone", "ambience",
-    "breath_guide",
+    "breath_guide", "pace",
 )
 MAX_COVER_BYTES = 5_000_000
 _IMAGE_MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
@@ -230,9 +232,17 @@ def load_script(path: str | Path) -> Script:
     tone_allow = get("tone", lambda n: speech_fields.tone_allow(ctx, n), ())
     ambience = get("ambience", lambda n: between.ambience(ctx, n), None)
     guide = get("breath_guide", lambda n: boolean(ctx, n, "breath_guide"), False)
+    pace_wpm = get("pace", lambda n: _pace(ctx, n), parse_pace(DEFAULT_PACE))
     return Script(path, title, poses, author, description, language, voice, breath_ms, chime,
                   lengths, intro, outro, cover, ctx.sound_lines, pronounce, tone_allow,
-                  ambience, guide, breath_in_ms)
+                  ambience, guide, breath_in_ms, pace_wpm)
+
+
+def _pace(ctx: Ctx, node: yaml.Node) -> int | None:
+    try:
+        return parse_pace(text_value(ctx, node, "pace", 20))
+    except ValueError as exc:
+        raise ctx.error(node, str(exc)) from None
 
 
 def image_type(data: bytes) -> str | None:

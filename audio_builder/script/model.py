@@ -144,6 +144,8 @@ class Script:
     """Sound each inhale and exhale of holds counted in breaths."""
     breath_in_ms: int | None = None
     """The inhale of one breath (breath: {in: 2s, out: 3s}); None: half of breath_ms."""
+    pace_wpm: int | None = 130
+    """Words a minute each cue keeps (pace: calm); None: the voice's own (pace: off)."""
 
     @property
     def recordings_used(self) -> dict[str, int]:
