@@ -30,7 +30,7 @@ PACED = """title: Paced
 chime: none
 pace: PACE
 intro:
-  - "Welcome to this practice. Let yourself arrive, just as you are. Everything here is an invitation."
+  - "Welcome to this practice. Let yourself arrive, just as you are. All of it is an offer."
 poses:
   - name: Rest
     hold: 10s..30s
@@ -149,7 +149,7 @@ def test_decoded_sentences_keep_the_pace(rendered):
 
 def test_lengths_stay_exact_and_bytes_repeat(rendered, tmp_path):
     script, out = rendered
-    for path, plan, audio in out.values():
+    for _, plan, audio in out.values():
         assert len(audio) == plan["total"]
     again = tmp_path / "again.mp3"
     assert run("render", script, "-o", again).exit_code == 0
