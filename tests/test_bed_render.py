@@ -179,7 +179,7 @@ def test_guide_sounds_where_the_plan_puts_it_and_nowhere_else(renders):
     margin = 0.06
     for e in plan["events"]:
         part = span(audio, e["start_s"] + margin, e["start_s"] + e["duration_s"] - margin)
-        if e["kind"] in ("silence", "gap", "hold"):
+        if e["kind"] in ("silence", "gap", "hold", "rest"):
             assert np.abs(part).max() < 1e-3, f"sound in the silence at {e['start_s']}s"
         elif e["kind"] == "breath":
             win = RATE // 10

@@ -128,7 +128,7 @@ def test_good_fields_are_read(tmp_path):
 
 # ------------------------------------------------------------------ the guide in the plan
 
-GUIDED = ("title: Guided\nbreath: {in: 2s, out: 3s}\nchime: none\nposes:\n"
+GUIDED = ("title: Guided\nbreath: {in: 2s, out: 3s}\nchime: none\npace: off\nposes:\n"
           "  - name: Rest\n    hold: 3..4 breaths\n    cues:\n      - \"Breathe in and out.\"\n"
           "  - name: Still\n    hold: 5s\n    cues:\n      - \"Stay still.\"\n")
 

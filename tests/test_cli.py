@@ -143,36 +143,36 @@ def test_cache_clear_removes_the_joined_voice_model(tmp_path, tiny, monkeypatch)
 
 
 def test_check_reports_unreachable_named_length_without_speech(tmp_path):
-    script = write_script(tmp_path, "title: T\nlengths:\n  short: 10s\nposes:\n  - name: A\n"
-                                    "    hold: 30s..1m\n    cues: [\"Rest here.\"]\n")
+    script = write_script(tmp_path, "title: T\npace: off\nlengths:\n  short: 10s\nposes:\n"
+                                    "  - name: A\n    hold: 30s..1m\n    cues: [\"Rest here.\"]\n")
     result = invoke("check", script, "--cache-dir", tmp_path / "empty")
     assert result.exit_code == 1
-    assert result.output == (f"error: {script}:3: length 'short': this script cannot last 10s: "
+    assert result.output == (f"error: {script}:4: length 'short': this script cannot last 10s: "
                              "its pauses, chimes and shortest holds alone last 38s\n")
     assert not (tmp_path / "empty").exists()  # nothing was spoken
 
 
 @pytest.mark.parametrize("command", ["check", "plan", "render"])
 def test_a_named_length_too_short_is_one_message_with_its_line(tmp_path, command):
-    script = write_script(tmp_path, "title: T\nlengths:\n  short: 10s\nposes:\n  - name: A\n"
-                                    "    hold: 30s..1m\n    cues: [\"Rest here.\"]\n")
+    script = write_script(tmp_path, "title: T\npace: off\nlengths:\n  short: 10s\nposes:\n"
+                                    "  - name: A\n    hold: 30s..1m\n    cues: [\"Rest here.\"]\n")
     args = [] if command == "check" else ["--length", "short"]
     result = invoke(command, script, *args, "--cache-dir", tmp_path / "empty")
     assert result.exit_code == 1
-    assert result.output == (f"error: {script}:3: length 'short': this script cannot last 10s: "
+    assert result.output == (f"error: {script}:4: length 'short': this script cannot last 10s: "
                              "its pauses, chimes and shortest holds alone last 38s\n")
     assert not (tmp_path / "empty").exists()  # found before anything was spoken
 
 
 def test_check_is_exact_when_speech_is_cached(tmp_path):
-    script = write_script(tmp_path, "title: T\nlengths:\n  long: 3m\nposes:\n  - name: A\n"
-                                    "    hold: 30s..1m\n    cues: [\"Rest here.\"]\n")
+    script = write_script(tmp_path, "title: T\npace: off\nlengths:\n  long: 3m\nposes:\n"
+                                    "  - name: A\n    hold: 30s..1m\n    cues: [\"Rest here.\"]\n")
     cache = tmp_path / "c"
     assert invoke("check", script, "--cache-dir", cache).exit_code == 0  # unknown yet: passes
     assert invoke("plan", script, "--cache-dir", cache, "--length", "45s").exit_code == 0
     result = invoke("check", script, "--cache-dir", cache)
     assert result.exit_code == 1
-    assert result.output.startswith(f"error: {script}:3: length 'long': this script cannot "
+    assert result.output.startswith(f"error: {script}:4: length 'long': this script cannot "
                                     "last 3m00s: with this voice it can last between 38.")
 
 

@@ -83,7 +83,7 @@ def test_default_output_name_is_made_safe(tmp_path, tiny):
 
 
 def test_session_limit_is_checked_before_speech(tmp_path):
-    script = write_script(tmp_path, "title: T\nposes:\n  - name: A\n    hold: 60m\n"
+    script = write_script(tmp_path, "title: T\npace: off\nposes:\n  - name: A\n    hold: 60m\n"
                                     "    sides: [right, left]\n    cues: [\"Rest {side}.\"]\n"
                                     "  - name: B\n    hold: 60m\n    sides: [right, left]\n"
                                     "    cues: [\"Rest {side}.\"]\n")

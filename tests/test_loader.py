@@ -133,7 +133,7 @@ BAD_SCRIPTS = [
     ("unknown key far from all", T + POSE + "music: calm\n", 6,
      ("unknown field 'music' in the script; known: title, author, description, language, "
      "voice, breath, chime, lengths, intro, poses, outro, cover, pronounce, tone, ambience, "
-     "breath_guide")),
+     "breath_guide, pace")),
     ("missing title", POSE, 1, "the script needs 'title'"),
     ("missing poses", T + "author: Me\n", 1, "the script needs 'poses'"),
     ("empty title", "title: ''\n" + POSE, 1, "'title' is empty"),

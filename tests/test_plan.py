@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -16,7 +17,9 @@ S = RATE  # one second in samples
 
 @pytest.fixture
 def script(tiny):
-    return load_script(tiny)
+    """tiny.yaml without a pace: the numbers here are of cues spoken whole (the pace's
+    sentences and rests are tested in test_pace.py)."""
+    return replace(load_script(tiny), pace_wpm=None)
 
 
 @pytest.fixture

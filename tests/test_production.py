@@ -131,7 +131,7 @@ def test_no_clicks_at_joins(session):
     step = np.abs(np.diff(audio))
     typical = np.percentile(step[step > 0], 99.9)
     for e in plan["events"]:
-        if e["kind"] in ("silence", "gap", "hold"):
+        if e["kind"] in ("silence", "gap", "hold", "rest"):
             continue
         for edge in (e["start_s"], e["start_s"] + e["duration_s"]):
             t = int(edge * RATE)

@@ -65,7 +65,7 @@ def test_sound_where_the_plan_says(rendered, tiny):
     for e in plan["events"]:
         a, b = int(e["start_s"] * RATE), int((e["start_s"] + e["duration_s"]) * RATE)
         part = audio[a + margin:b - margin]
-        if e["kind"] in ("silence", "gap", "hold"):
+        if e["kind"] in ("silence", "gap", "hold", "rest"):
             assert np.abs(part).max() < 1e-3, f"a hold is not silent at {e['start_s']}s"
         else:
             rms = float(np.sqrt(np.mean(part ** 2)))
