@@ -243,6 +243,57 @@ def check(scripts: tuple[Path, ...], cache_dir: Path | None, strict: bool,
 
 
 @main.command()
+@click.argument("script", type=click.Path(dir_okay=False, path_type=Path))
+@with_voice_options
+@cache_option
+@click.option("--strict", is_flag=True,
+              help="Exit 1 when a cue has more than a quarter of its words heard otherwise.")
+@click.option("--no-suggest", is_flag=True, help="Do not try respellings (faster).")
+@handles_errors
+def proof(script: Path, cache_dir: Path | None, strict: bool, no_suggest: bool,
+          **chosen: Any) -> None:
+    """Hear every cue of SCRIPT with an offline recogniser; list the cues heard otherwise
+    than written, with respellings to try in pronounce:."""
+    from .pipeline.progress import terminal
+    from .pipeline.render import prepare, speak
+    from .proof.hear import Recogniser
+    from .proof.listen import STRICT_WER
+    from .proof.listen import proof as hear_all
+
+    recogniser = Recogniser()
+    recogniser.check()  # a missing model: one line, before any speech
+    prep = prepare(script, RenderOptions(**chosen))
+    if prep.script.language.split("-")[0].lower() != "en":
+        raise click.UsageError(f"proof hears English only (its model is Whisper base.en); "
+                               f"the script's language is {prep.script.language}")
+    speech = speak(prep, _cache(cache_dir, False))
+    errors = words = failing = 0
+    total = len(speech.infos) + len(prep.recordings)
+    with terminal().stage("Hearing", total) as advance:
+        results = list(hear_all(prep, speech, recogniser, not no_suggest, advance))
+    for r in results:
+        errors += r.heard.errors
+        words += r.heard.words
+        if not r.differs:
+            continue
+        failing += r.heard.wer > STRICT_WER
+        who = f" (recorded: {r.recording})" if r.recording else ""
+        click.echo(f"{script}:{r.line or '?'}: {r.heard.marked}{who}")
+        click.echo(f"  heard: {r.heard.heard.strip()}")
+        for s in r.suggestions:
+            fix = (f"say it as written: remove '{s.word}' from pronounce:" if s.respelling is None
+                   else f"pronounce: {{{s.word}: {s.respelling}}}")
+            click.echo(f"  try: {fix} (heard: {s.heard.strip()})")
+        if r.tried and not r.suggestions:
+            click.echo(f"  tried {', '.join(r.tried)}: none was heard as written")
+    differ = sum(r.differs for r in results)
+    click.echo(f"proof: {len(results)} cues, {words} words; {differ} cues heard otherwise; "
+               f"{100 * errors / max(words, 1):.1f}% word errors")
+    if strict and failing:
+        sys.exit(EXIT_ERROR)
+
+
+@main.command()
 def voices() -> None:
     """Engines and voices available here."""
     from .speech.engines import engine_info
