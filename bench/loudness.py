@@ -29,11 +29,9 @@ import numpy as np
 import pyloudnorm
 from scipy.signal import resample_poly
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-VENV_BIN = Path(sys.executable).parent
-CLI = [str(VENV_BIN / "audio-builder")] if (VENV_BIN / "audio-builder").exists() else [
-    sys.executable, "-m", "audio_builder"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import BENCH, CLI, ROOT  # noqa: E402  (bench/ is a folder of scripts)
+
 RATE = 44100
 PSOAS = ROOT / "scripts" / "deep-psoas-release.yaml"
 

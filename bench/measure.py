@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
-ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+VENV_BIN = Path(sys.executable).parent
+CLI = [str(VENV_BIN / "audio-builder")] if (VENV_BIN / "audio-builder").exists() else [
+    sys.executable, "-m", "audio_builder"]
+"""The command as the venv installs it: every bench script runs it the same way."""
 
 
 
