@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from browser import ARGS, chromium_path
-from conftest import DATA
+from conftest import DATA, ROOT
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from audio_builder.publish.server import serving
@@ -260,3 +260,37 @@ def test_a_hostile_title_shows_as_text(visit: Visit):
     page.wait_for_load_state("networkidle")
     assert visit.dialogs == []
     assert visit.problems == []
+
+
+def test_the_readme_pictures_of_the_site(browser: Browser, tmp_path: Path, speech_cache: Path):
+    """The shipped evening session published and looked at as a student would, on a
+    laptop (the index) and a phone (the session, in a hold): the pictures in the README,
+    made again by this test so they never show an older page."""
+    site = tmp_path / "site"
+    publish([ROOT / "scripts" / "evening-wind-down.yaml"], site, Cache(speech_cache),
+                 "https://example.org/yoga/", ("short",))
+    docs = ROOT / "docs"
+    with serving(site) as base:
+        laptop = browser.new_context(viewport={"width": 900, "height": 640})
+        page = laptop.new_page()
+        page.goto(base + "index.html")
+        expect(page.get_by_role("heading", name="Evening Wind-Down")).to_be_visible()
+        page.screenshot(path=str(docs / "site-index.png"))
+        laptop.close()
+        phone = browser.new_context(viewport={"width": 390, "height": 844},
+                                    device_scale_factor=2, is_mobile=True, has_touch=True)
+        page = phone.new_page()
+        page.goto(base + "evening-wind-down/short.html")
+        data = plan(site, "evening-wind-down/short.json")
+        hold = data["holds"][0]
+        page.evaluate("document.getElementById('audio').readyState >= 1 || "
+                      "new Promise(r => document.getElementById('audio')"
+                      ".addEventListener('loadedmetadata', r))")
+        page.evaluate(f"document.getElementById('audio').currentTime = {hold['start_s'] + 5}")
+        expect(page.locator("#now-hold")).to_be_visible()
+        page.screenshot(path=str(docs / "site-session.png"))
+        phone.close()
+    for name, width in (("site-index.png", 900), ("site-session.png", 780)):
+        head = (docs / name).read_bytes()[:24]
+        assert head[:8] == b"\x89PNG\r\n\x1a\n"
+        assert int.from_bytes(head[16:20], "big") == width
