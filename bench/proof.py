@@ -45,7 +45,7 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     lines = ["# Proof-listening", "", "`.venv/bin/python bench/proof.py`, one run, the full "
-             "psoas session with its speech cached (2 cores). Whisper base.en through "
+             "psoas session with its speech cached (2 cores). Whisper tiny.en through "
              "faster-whisper (int8), each text heard alone; suggestions tried through the "
              "same voice.", "", "| voice | proof, wall s | summary |", "|---|---|---|"]
     for voice, took, summary, _ in rows:

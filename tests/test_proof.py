@@ -1,4 +1,4 @@
-"""Proof-listening (#23): the real recogniser (Whisper base.en, faster-whisper) hears
+"""Proof-listening (#23): the real recogniser (Whisper tiny.en, faster-whisper) hears
 short real renders of both voices; a word no voice can say is flagged at its line, a
 clean cue is not, a respelling that fixes a word is found, a missing model is one line."""
 

