@@ -24,6 +24,64 @@
     return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
   }
 
+  // The lock screen and headset buttons (Media Session): the session's title, the pose
+  // now playing, the teacher and the app's icon; previous/next go to the neighbouring
+  // pose's start, and the position shown there follows the player.
+  function poseMetadata(pose) {
+    if (!("mediaSession" in navigator) || typeof MediaMetadata === "undefined") return;
+    const title = document.getElementById("title").textContent;
+    navigator.mediaSession.metadata = new MediaMetadata({
+      title: pose ? title + " · " + pose : title,
+      artist: main.dataset.author || "",
+      album: title,
+      artwork: [
+        { src: root + "icon-192.png", sizes: "192x192", type: "image/png" },
+        { src: root + "icon-512.png", sizes: "512x512", type: "image/png" },
+      ],
+    });
+  }
+
+  function setupMediaSession(chapters, chapterAt) {
+    if (!("mediaSession" in navigator)) return;
+    const session = navigator.mediaSession;
+    function position() {
+      if (!session.setPositionState || !isFinite(audio.duration)) return;
+      try {
+        session.setPositionState({ duration: audio.duration, playbackRate: audio.playbackRate,
+                                   position: Math.min(audio.currentTime, audio.duration) });
+      } catch (e) { /* a position the browser refuses is not worth an error */ }
+    }
+    function seekTo(t) {
+      audio.currentTime = Math.max(0, Math.min(t, audio.duration || t));
+      position();
+    }
+    function pose(step) {
+      const t = audio.currentTime;
+      let i = chapterAt(t) + step;
+      // "previous" a few seconds into a pose goes to its own start, as players do.
+      if (step < 0 && t - chapters[chapterAt(t)].start_s > 3) i = chapterAt(t);
+      if (i >= 0 && i < chapters.length) seekTo(chapters[i].start_s);
+    }
+    const handlers = {
+      play: () => audio.play(),
+      pause: () => audio.pause(),
+      seekbackward: (d) => seekTo(audio.currentTime - ((d && d.seekOffset) || 10)),
+      seekforward: (d) => seekTo(audio.currentTime + ((d && d.seekOffset) || 10)),
+      seekto: (d) => seekTo(d.seekTime),
+      previoustrack: () => pose(-1),
+      nexttrack: () => pose(1),
+    };
+    for (const [name, fn] of Object.entries(handlers)) {
+      try { session.setActionHandler(name, fn); } catch (e) { /* not supported here */ }
+    }
+    for (const name of ["loadedmetadata", "seeked", "play", "pause", "ratechange"]) {
+      audio.addEventListener(name, position);
+    }
+    audio.addEventListener("play", () => { session.playbackState = "playing"; });
+    audio.addEventListener("pause", () => { session.playbackState = "paused"; });
+    position();
+  }
+
   function start(plan) {
     const chapters = plan.chapters;
     const events = plan.events;
@@ -95,7 +153,10 @@
     function update() {
       const t = audio.currentTime;
       const i = chapterAt(t);
-      if (i !== shown) showChapter(i);
+      if (i !== shown) {
+        showChapter(i);
+        poseMetadata(chapters[i].title);
+      }
       showGroup(t);
       const k = eventAt(t);
       const e = events[k];
@@ -136,6 +197,7 @@
       audio.addEventListener(name, update);
     }
     update();
+    setupMediaSession(chapters, chapterAt);
     setupKeep(plan);
   }
 
