@@ -4,7 +4,9 @@ per test session, and renders use the real Piper voice and the real ffmpeg."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,3 +45,15 @@ def write_script(folder: Path, text: str, name: str = "script.yaml") -> Path:
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true",
                      help="rewrite tests/golden/*.json from the current planner")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One real chromium (Debian's, driven by Playwright) for every page test of the run."""
+    from browser import ARGS, chromium_path
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=ARGS)
+        yield b
+        b.close()

@@ -13,9 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import ARGS, chromium_path
 from conftest import DATA, ROOT
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from audio_builder.publish.server import serving
 from audio_builder.publish.site import publish
@@ -36,15 +35,6 @@ def site(tmp_path_factory: pytest.TempPathFactory, speech_cache: Path) -> Path:
 def url(site: Path) -> Iterator[str]:
     with serving(site) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    path = chromium_path()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=ARGS)
-        yield b
-        b.close()
 
 
 class Visit:

@@ -9,9 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import ARGS, chromium_path
 from conftest import DATA
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from audio_builder.publish.server import serving
 from audio_builder.publish.site import publish
@@ -43,14 +42,6 @@ def site(tmp_path_factory: pytest.TempPathFactory, speech_cache: Path) -> Path:
 def url(site: Path) -> Iterator[str]:
     with serving(site) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path(), args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
