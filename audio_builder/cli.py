@@ -410,3 +410,38 @@ def preview(site: Path, port: int) -> None:
     finally:
         sock.close()
     click.echo("stopped", err=True)
+
+
+@main.command()
+@click.argument("folder", required=False, default=".",
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--port", type=click.IntRange(0, 65535), default=0,
+              help="Port on 127.0.0.1 (default: any free port).")
+@click.option("--no-browser", is_flag=True, help="Print the address; do not open a browser.")
+@cache_option
+def studio(folder: Path, port: int, no_browser: bool, cache_dir: Path | None) -> None:
+    """Write, hear, record, render and publish the sessions in FOLDER from a page in
+    your browser (on 127.0.0.1 only, at an address with a secret key)."""
+    import secrets
+    import webbrowser
+
+    from .studio.app import make_app
+    from .web.serve import listen, run
+
+    try:
+        sock = listen(port)
+    except OSError as exc:
+        _fail(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}")
+        return
+    secret = secrets.token_urlsafe(24)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/?key={secret}"
+    click.echo(f"studio for {folder.resolve()} at {url} (Ctrl-C stops)")
+    if not no_browser:
+        webbrowser.open(url)
+    try:
+        run(make_app(folder, _cache(cache_dir, False), secret), sock)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    click.echo("stopped", err=True)

@@ -48,12 +48,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """One real chromium (Debian's, driven by Playwright) for every page test of the run."""
-    from browser import ARGS, chromium_path
+def playwright() -> Iterator[Any]:
+    """Playwright, once per run (a second sync instance cannot start beside the first)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path(), args=ARGS)
-        yield b
-        b.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Any) -> Iterator[Any]:
+    """One real chromium (Debian's, driven by Playwright) for every page test of the run."""
+    from browser import ARGS, chromium_path
+
+    b = playwright.chromium.launch(executable_path=chromium_path(), args=ARGS)
+    yield b
+    b.close()

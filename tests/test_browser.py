@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser import until
 from conftest import DATA, ROOT
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
@@ -63,13 +63,7 @@ class Visit:
         self.page.evaluate("document.getElementById('audio').play()")
 
     def until(self, expression: str, timeout: float = 15.0) -> None:
-        """Poll a JavaScript expression until true (the page's CSP forbids the string
-        evaluation wait_for_function uses), within a bounded time."""
-        deadline = time.monotonic() + timeout
-        while not self.page.evaluate(expression):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"still false after {timeout}s: {expression}")
-            self.page.wait_for_timeout(100)
+        until(self.page, expression, timeout)
 
     def wait_until_playing_past(self, seconds: float) -> None:
         self.until(f"document.getElementById('audio').currentTime > {seconds}")

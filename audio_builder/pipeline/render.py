@@ -147,16 +147,19 @@ def engine_for(script: Script, choice: VoiceChoice) -> Engine:
 
 
 def prepare(path: Path, options: RenderOptions = DEFAULT_OPTIONS,
-            lengths: tuple[str, ...] = ("full",)) -> Prepared:
+            lengths: tuple[str, ...] = ("full",), text: str | None = None,
+            engines: Callable[[Script, VoiceChoice], Engine] | None = None) -> Prepared:
     """Load and check everything that needs no speech: script, voice, sounds, recordings,
-    bed, lengths."""
-    script = apply(load_script(path), options.between)
+    bed, lengths. `text` stands for the file's content (the studio's unsaved page);
+    `engines` finds the engine (the studio keeps its engines loaded between requests)."""
+    script = apply(load_script(path, text), options.between)
     if options.pace is not None:  # --pace over the script's pace:
         try:
             script = replace(script, pace_wpm=parse_pace(options.pace))
         except ValueError as exc:
             raise ScriptError(f"--pace {exc}", Where(script.path)) from None
-    engine = engine_for(script, options.voice_choice) if texts_to_speak(script) else None
+    engine = ((engines or engine_for)(script, options.voice_choice)
+              if texts_to_speak(script) else None)
     if engine is not None and not engine.phonemes:
         for entry in (e for e in script.pronounce if e.ipa):
             raise ScriptError(f"pronounce: {entry.written}: the {engine.name} engine cannot read "

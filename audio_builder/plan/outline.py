@@ -202,6 +202,13 @@ def _frame_items(script: Script, cues: tuple[Cue, ...]) -> tuple[Item, ...]:
     return tuple(b.items)
 
 
+def cue_items(script: Script, cue: Cue, side: str | None = None) -> tuple[Item, ...]:
+    """One cue's items as a session says it (for hearing a cue alone, in the studio)."""
+    b = _Builder(script.chime, script.pace_wpm)
+    b.cue(cue, side, 0)
+    return tuple(b.items)
+
+
 def texts_to_speak(script: Script) -> list[str]:
     """Every distinct text the session can speak, in order of first use."""
     seen: dict[str, None] = {}

@@ -99,19 +99,25 @@ def proof(prep: Prepared, speech: SpeechStore, recogniser: Recogniser, suggest: 
                 for cue in prep.script.all_cues() for tok in cue.tokens
                 if isinstance(tok, Recording)}
     for text in texts_to_speak(prep.script):
-        heard = compare(text, recogniser.hear(speech.samples(text), RATE))
-        found: tuple[Suggestion, ...] = ()
-        tried: tuple[str, ...] = ()
-        if suggest and heard.errors:
-            found, tried = _suggest(prep, recogniser, text, heard)
+        yield hear_text(prep, speech, recogniser, text, lines.get(text), suggest)
         advance(1)
-        yield CueProof(text, lines.get(text), None, heard, found, tried)
     for key, clip in prep.recordings.items():
         name, written = recorded[key]
         if written:
             yield CueProof(written, lines.get(key), name,
                            compare(written, recogniser.hear(clip.samples, RATE)))
         advance(1)
+
+
+def hear_text(prep: Prepared, speech: SpeechStore, recogniser: Recogniser, text: str,
+              line: int | None, suggest: bool = True) -> CueProof:
+    """One spoken text heard alone (and respellings tried for what was heard otherwise)."""
+    heard = compare(text, recogniser.hear(speech.samples(text), RATE))
+    found: tuple[Suggestion, ...] = ()
+    tried: tuple[str, ...] = ()
+    if suggest and heard.errors:
+        found, tried = _suggest(prep, recogniser, text, heard)
+    return CueProof(text, line, None, heard, found, tried)
 
 
 def _suggest(prep: Prepared, recogniser: Recogniser, text: str, heard: Comparison

@@ -63,6 +63,13 @@ def timeline(ep: Episode) -> tuple[list[Bar], list[Bar]]:
     return bars, ticks
 
 
+def timeline_html(ep: Episode) -> str:
+    """The timeline picture alone, as the session page draws it (the studio shows it
+    while the teacher edits)."""
+    bars, ticks = timeline(ep)
+    return _env.get_template("_timeline.html").render(bars=bars, ticks=ticks)
+
+
 def session_html(ep: Episode, audio: str) -> str:
     """One session at one length: player, chapters with their cues, timeline, cue sheet.
 

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from ..errors import ScriptError, Where
 from ..pipeline.options import DEFAULT_OPTIONS, RenderOptions
+from ..pipeline.progress import Progress
 from ..pipeline.render import LengthChoice, Prepared, prepare, speak
 from ..pipeline.session import Session
 from ..script.loader import load_script
@@ -144,17 +145,18 @@ def _json(data: object) -> bytes:
 def publish(scripts: list[Path], out: Path, cache: Cache, base_url: str | None = None,
             lengths: tuple[str, ...] = (), title: str | None = None,
             say: Callable[[str], None] = lambda _: None,
-            options: RenderOptions = DEFAULT_OPTIONS) -> Outcome:
+            options: RenderOptions = DEFAULT_OPTIONS,
+            progress: Progress | None = None) -> Outcome:
     """Render every script at its lengths into `out` and write the site around them,
-    one publish at a time (see files.py)."""
+    one publish at a time (see files.py); `progress` is told of speaking and encoding."""
     with one_writer(out, say):
         return _publish(scripts, Site.open(out, cache.root / "publish"), cache, base_url,
-                        lengths, title, say, options)
+                        lengths, title, say, options, progress)
 
 
 def _publish(scripts: list[Path], site: Site, cache: Cache, base_url: str | None,
              lengths: tuple[str, ...], title: str | None, say: Callable[[str], None],
-             options: RenderOptions) -> Outcome:
+             options: RenderOptions, progress: Progress | None = None) -> Outcome:
     per_script = choose_lengths(scripts, lengths)
     preps = [(prepare(path, options, chosen), slug)
              for path, chosen, slug in zip(scripts, per_script, assign_slugs(scripts, site))]
@@ -172,7 +174,8 @@ def _publish(scripts: list[Path], site: Site, cache: Cache, base_url: str | None
         for prep, slug in preps:
             if not prep.lengths:
                 continue  # none of the lengths asked is this script's: nothing to speak
-            episodes += _session(site, Session(prep, speak(prep, cache)), slug, done, say)
+            episodes += _session(site, Session(prep, speak(prep, cache, progress)), slug,
+                                 done, say, progress)
         if base_url is not None:
             from .feed import feed_xml
 
@@ -221,7 +224,7 @@ def cover_file(prep: Prepared, slug: str) -> str:
 
 
 def _session(site: Site, session: Session, slug: str, done: Outcome,
-             say: Callable[[str], None]) -> list[Episode]:
+             say: Callable[[str], None], progress: Progress | None = None) -> list[Episode]:
     """One script at each of its lengths: MP3 (only if changed), data, chapters, page."""
     prep = session.prep
     cover = prep.script.cover.read_bytes() if prep.script.cover else None
@@ -240,7 +243,7 @@ def _session(site: Site, session: Session, slug: str, done: Outcome,
         else:
             say(f"encoding {rel}")
             first = site.sources.get(rel, {}).get("published")
-            site.make(rel, partial(session.write, plan),
+            site.make(rel, partial(session.write, plan, progress=progress),
                       {"key": key, "published": first or _now().isoformat()})
             done.encoded.append(rel)
         audio = f"{ep.length}.mp3?v={site.files[rel][:12]}"  # a new file, a new URL

@@ -186,10 +186,13 @@ def _pose(ctx: Ctx, node: yaml.Node, breath_ms: int, default_chime: str | None) 
                 priority, chime)
 
 
-def load_script(path: str | Path) -> Script:
-    """Read and validate a pose script; raises ScriptError with file and line."""
+def load_script(path: str | Path, text: str | None = None) -> Script:
+    """Read and validate a pose script; raises ScriptError with file and line.
+
+    `text`, when given, is read in place of the file's content (the studio checks what
+    the page holds, unsaved); sounds and covers are still found beside `path`."""
     path = Path(path)
-    text = read_text(path)
+    text = read_text(path) if text is None else text
     root = compose(path, text)
     ctx = Ctx(path, text.split("\n"))
     fields = mapping(ctx, root, TOP_KEYS, "the script")
