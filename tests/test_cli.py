@@ -20,6 +20,7 @@ def test_check_shipped_scripts():
     assert result.output.splitlines() == [
         f"ok: {ROOT / 'scripts/deep-psoas-release.yaml'}: 'Deep Psoas Release', 7 poses",
         f"ok: {ROOT / 'scripts/evening-wind-down.yaml'}: 'Evening Wind-Down', 3 poses",
+        f"ok: {ROOT / 'scripts/morning-flow.yaml'}: 'Morning Flow', 4 poses",
     ]
 
 

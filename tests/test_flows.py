@@ -7,8 +7,13 @@ parser is fed the loader's own cue reader, so cue markers and pace read as in an
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from audio_builder import RATE
@@ -17,13 +22,14 @@ from audio_builder.plan.flow import (
     breath_split,
     check_cue_fits,
     flow_samples,
-    give_up_rounds,
     place,
+    round_steps,
 )
 from audio_builder.script import loader
 from audio_builder.script.flows import Flow, is_flow, parse_flow
 from audio_builder.script.model import Text
 from audio_builder.script.yaml_nodes import Ctx, compose
+from audio_builder.sound.clips import KEEP_MS
 
 BREATH_MS = 6000
 
@@ -188,17 +194,12 @@ def test_shorter_lengths_take_fewer_rounds_first(tmp_path: Path) -> None:
     one = flow_samples(salute, 1, in_ms, out_ms)
     assert one == round(17.4 * RATE)
     flows = [salute, sides]
-    assert give_up_rounds(flows, 0, in_ms, out_ms) == [5, 6]
-    # the flow with more rounds to spare gives up first; sides go two rounds at a time
-    assert give_up_rounds(flows, 1, in_ms, out_ms) == [5, 4]
+    # the flow with more rounds to spare gives up first (a tie: the later flow); sides
+    # go two rounds at a time
+    assert round_steps(flows) == [[5, 6], [5, 4], [5, 2], [4, 2], [3, 2]]
     # a sided round is one inhale then a wait through the exhale: two rounds save 11.6s
     pair = flow_samples(sides, 6, in_ms, out_ms) - flow_samples(sides, 4, in_ms, out_ms)
     assert pair == round(11.6 * RATE)
-    assert give_up_rounds(flows, pair, in_ms, out_ms) == [5, 4]
-    assert give_up_rounds(flows, pair + 1, in_ms, out_ms) == [5, 2]  # a tie: the later flow
-    assert give_up_rounds(flows, 2 * pair + 1, in_ms, out_ms) == [4, 2]
-    assert give_up_rounds(flows, 2 * pair + one + 1, in_ms, out_ms) == [3, 2]
-    assert give_up_rounds(flows, 10 ** 9, in_ms, out_ms) == [3, 2]  # then the holds give
 
 
 def test_a_cue_longer_than_its_phase_is_one_line(tmp_path: Path) -> None:
@@ -211,3 +212,206 @@ def test_a_cue_longer_than_its_phase_is_one_line(tmp_path: Path) -> None:
         f"{tmp_path / 'flow.yaml'}:10: the cue of 'Reach up' (flow 'Sun Salutation A', "
         "round 2) takes 3.40s to say, but its inhale lasts 3.00s; give the flow a slower "
         "'breath:', shorten the cue, or give this movement 'breath: 2 breaths'")
+
+
+# -- wired in: the loader, the plan, the render --------------------------------------------
+FLOW_SCRIPT = """\
+title: Flow
+breath: {in: 3s, out: 4s}
+chime: bell
+intro:
+  - "Welcome."
+poses:
+  - name: Seat
+    hold: 20s..60s
+    cues: ["Find a comfortable seat."]
+  - flow: Salute
+    rounds: 2..4
+    chime: bowl
+    movements:
+      - name: Reach
+        breath: in
+        cues: ["Inhale, arms up.", "Inhale, reach."]
+      - name: Fold
+        breath: out
+        cues: ["Exhale, fold."]
+      - name: Stay
+        breath: 1 breath
+        cues: ["Stay for a breath."]
+outro:
+  - "Thank you."
+"""
+ROUND_MS = 3000 + 4000 + 7000
+
+
+def flow_plan(tmp_path: Path, text: str = FLOW_SCRIPT, target: int | None = None,
+              each: int = RATE):
+    """The plan with every text spoken in `each` samples (pure: no voice needed)."""
+    from audio_builder.plan import make_plan, texts_to_speak
+
+    path = tmp_path / "flow.yaml"
+    path.write_text(text)
+    script = loader.load_script(path)
+    speech = {t: each for t in texts_to_speak(script)}
+    return make_plan(script, speech, {"bell": RATE, "bowl": RATE}, target), script
+
+
+def test_a_flow_is_one_chapter_with_its_movements_on_the_breath(tmp_path: Path) -> None:
+    plan, _ = flow_plan(tmp_path)
+    chapter = next(c for c in plan.chapters if c.title == "Salute")
+    inside = [e for e in plan.events if e.section == chapter.section]
+    assert inside[0].kind == "chime" and inside[-1].kind == "chime"  # asked: start and end
+    begin = inside[1].start  # the first inhale begins after the opening chime
+    said = [e for e in inside if e.kind == "speech"]
+    assert [(e.round, e.movement) for e in said] == [
+        (r, m) for r in range(4) for m in ("Reach", "Fold", "Stay")]
+    for e in said:
+        phase_ms = e.round * ROUND_MS + {"Reach": 0, "Fold": 3000, "Stay": 7000}[e.movement]
+        assert e.start == begin + phase_ms * RATE // 1000  # to the sample
+        assert e.rounds == 4
+    assert [e.text for e in said[:4]] == ["Inhale, arms up.", "Exhale, fold.",
+                                          "Stay for a breath.", "Inhale, reach."]
+    assert not any(e.kind == "chime" for e in inside[1:-1])  # no chime between movements
+    # the movements tile the flow exactly: four rounds of 14 s
+    assert inside[-1].start - begin == 4 * ROUND_MS * RATE // 1000
+    data = json.loads(plan.to_json())
+    marked = [e for e in data["events"] if e.get("movement")]
+    assert marked[0]["round"] == 1 and marked[-1]["round"] == 4 and marked[0]["rounds"] == 4
+
+
+def test_a_shorter_length_gives_up_rounds_before_anything_else(tmp_path: Path) -> None:
+    full, _ = flow_plan(tmp_path)
+    one_round = ROUND_MS * RATE // 1000
+
+    def fitted(target: int) -> tuple[int, float, int]:
+        plan, _ = flow_plan(tmp_path, target=target)
+        rounds = next(e.rounds for e in plan.events if e.rounds)
+        hold = next(h.length for h in plan.holds)
+        rests = sum(e.length for e in plan.events if e.kind == "rest")
+        assert plan.total == target
+        return rounds, hold / RATE, rests
+
+    full_rests = sum(e.length for e in full.events if e.kind == "rest")
+    # one round less, exactly: holds and rests untouched
+    assert fitted(full.total - one_round) == (3, 60.0, full_rests)
+    # a second more: a round cannot go in part, and two would leave the session short
+    # with every hold at its longest, so one goes and the rests give the second
+    rounds, hold, rests = fitted(full.total - one_round - RATE)
+    assert (rounds, hold) == (3, 60.0) and abs(rests - (full_rests - RATE)) < RATE // 1000
+    # two rounds less, exactly: the least; holds and rests untouched again
+    assert fitted(full.total - 2 * one_round) == (2, 60.0, full_rests)
+    # past the least rounds: the rests, then the hold shrinks
+    rounds, hold, rests = fitted(full.total - 2 * one_round - 30 * RATE)
+    assert rounds == 2 and hold < 60.0 and rests < full_rests
+
+
+def test_the_plan_table_shows_the_rounds(tmp_path: Path) -> None:
+    from audio_builder.plan.table import plan_table
+
+    plan, _ = flow_plan(tmp_path, target=None)
+    row = next(r for r in plan_table(plan).splitlines() if r.endswith("Salute"))
+    assert " 4 rounds " in row
+
+
+@pytest.mark.parametrize(("old", "new", "line", "message"), [
+    ('cues: ["Exhale, fold."]', 'cues: ["Exhale, fold. [pause 2s]"]', 19,
+     "movement 'Fold': a movement's cue is said on its breath, so it cannot hold a pause"),
+    ('cues: ["Exhale, fold."]', 'cues: ["Exhale, fold. [chime]"]', 19,
+     "movement 'Fold': a movement's cue is said on its breath, so it cannot hold a chime"),
+    ("rounds: 2..4", "rounds:", 11, "'rounds' is empty"),
+    ("rounds: 2..4", "rounds: many", 11, "'rounds: many' is not a number of rounds"),
+    ("        breath: out\n", "        breath: out\n        hold: 4s\n", 19,
+     "a movement lasts its breath, not a hold"),
+    ("    chime: bowl\n", "    chime: bowl\n    sides: [right]\n", 13,
+     "a flow's 'sides' alternate round by round"),
+])
+def test_bad_flows_are_one_line_before_any_speech(tmp_path: Path, old, new, line, message):
+    from click.testing import CliRunner
+
+    from audio_builder.cli import main
+
+    path = tmp_path / "flow.yaml"
+    path.write_text(FLOW_SCRIPT.replace(old, new, 1))
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == 1
+    (only,) = result.output.splitlines()
+    assert only.startswith(f"error: {path}:{line}: {message}"), only
+
+
+def test_a_cue_longer_than_its_breath_fails_render_at_its_line(tmp_path: Path) -> None:
+    text = FLOW_SCRIPT.replace('"Exhale, fold."', '"Exhale, and if it feels right, fold '
+                               'forward slowly, softening your knees and your neck."')
+    path = tmp_path / "flow.yaml"
+    path.write_text(text)
+    result = subprocess.run([sys.executable, "-m", "audio_builder", "render", str(path),
+                             "-o", str(tmp_path / "out.mp3")], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert re.fullmatch(rf"error: {re.escape(str(path))}:19: the cue of 'Fold' \(flow "
+                        r"'Salute', round 1\) takes \d\.\d\ds to say, but its exhale lasts "
+                        r"4\.00s; give the flow a slower 'breath:', shorten the cue, or give "
+                        r"this movement 'breath: 2 breaths'\n", result.stderr), result.stderr
+    assert not (tmp_path / "out.mp3").exists()
+    check = subprocess.run([sys.executable, "-m", "audio_builder", "check", str(path)],
+                           capture_output=True, text=True)  # its speech is cached now
+    assert check.returncode == 1 and ":19: the cue of 'Fold'" in check.stderr
+
+
+def test_in_the_decoded_render_each_cue_begins_on_its_breath(tmp_path: Path) -> None:
+    from audio_builder.ffmpeg import decode_file
+
+    path = tmp_path / "flow.yaml"
+    path.write_text(FLOW_SCRIPT.replace("rounds: 2..4", "rounds: 2"))
+    out = tmp_path / "flow.mp3"
+    subprocess.run([sys.executable, "-m", "audio_builder", "render", str(path), "-o",
+                    str(out)], check=True, capture_output=True)
+    plan = json.loads(subprocess.run([sys.executable, "-m", "audio_builder", "plan",
+                                      str(path), "--json"], check=True, capture_output=True,
+                                     text=True).stdout)
+    audio = decode_file(out, RATE)
+    assert len(audio) == plan["total"]
+    said = [e for e in plan["events"] if e["kind"] == "speech" and e.get("movement")]
+    assert len(said) == 6
+    air = KEEP_MS[0] * RATE // 1000  # a clip keeps 15 ms of air before its first sound
+    for e in said:
+        window = np.abs(audio[e["start"] - RATE // 10: e["start"] + RATE // 10])
+        onset = int(np.argmax(window > 0.002)) - RATE // 10  # first sample above -54 dBFS
+        # silent until the phase begins (3 ms for the codec), heard within its clip's air
+        assert -3 * RATE // 1000 <= onset <= air + 3 * RATE // 1000, (e["text"], onset / RATE)
+
+
+def test_the_practice_page_shows_the_movement_and_the_round(tmp_path: Path, browser,
+                                                             speech_cache: Path) -> None:
+    from browser import until
+
+    from audio_builder.publish.server import serving
+    from audio_builder.publish.site import publish
+    from audio_builder.speech.cache import Cache
+
+    path = tmp_path / "flow.yaml"
+    path.write_text(FLOW_SCRIPT.replace("rounds: 2..4", "rounds: 2"))
+    site = tmp_path / "site"
+    publish([path], site, Cache(speech_cache))
+    data = json.loads((site / "flow" / "full.json").read_text())
+    fold = next(e for e in data["events"] if e.get("movement") == "Fold" and e["round"] == 2
+                and e["kind"] == "speech")
+    chapter = next(c for c in data["chapters"] if c["title"] == "Salute")
+    assert sum(1 for c in data["chapters"] if c["title"] == "Salute") == 1
+    with serving(site) as base:
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        page.goto(base + "flow/full.html")
+        until(page, "document.getElementById('audio').readyState >= 1")
+        page.evaluate(f"document.getElementById('audio').currentTime = {fold['start_s'] + 0.5}")
+        until(page, "document.getElementById('now-hold').textContent === "
+                    "'Fold · round 2 of 2'")
+        assert page.inner_text("#now-pose") == "Salute"
+        assert page.inner_text("#now-cues") == "Exhale, fold."
+        reach = next(e for e in data["events"] if e.get("movement") == "Reach")
+        before = {e["kind"] for e in data["events"]
+                  if chapter["start_s"] <= e["start_s"] < reach["start_s"]}
+        assert before == {"chime"}  # the flow's opening chime, then its first inhale
+        page.evaluate(f"document.getElementById('audio').currentTime = {reach['start_s'] + 2}")
+        until(page, "document.getElementById('now-hold').textContent === "
+                    "'Reach · round 1 of 2'")
+        assert page.inner_text("#now-cues") == "Inhale, arms up."
+        context.close()

@@ -18,6 +18,7 @@ from audio_builder.cli import main
 GOLDEN = ROOT / "tests" / "golden"
 CASES = [(script, length) for script in ("deep-psoas-release", "evening-wind-down")
          for length in ("full", "short", "20m")]
+CASES += [("morning-flow", length) for length in ("full", "short", "12m")]
 
 
 def _plan(script: str, length: str) -> CliRunner:

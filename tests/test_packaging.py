@@ -54,13 +54,15 @@ def test_the_wheel_ships_the_sounds_and_the_schema(wheel):
         assert {f"{v.file}.bin" for v in VOICES.values()} <= {p.name for p in voices.iterdir()}
 
 
-def test_the_wheel_ships_the_site_templates_and_static_files(wheel):
-    """publish reads its templates and the page's script, styles and worker from the
-    package: a wheel must carry every one of them."""
-    publish = ROOT / "audio_builder" / "publish"
-    wanted = sorted(p for folder in ("templates", "static") for p in (publish / folder).iterdir())
-    assert len(wanted) == 7  # app.js icon.svg style.css sw.js and 3 templates
+def test_the_wheel_ships_the_site_and_studio_pages(wheel):
+    """publish and the studio read their templates and the pages' scripts, styles and
+    worker from the package: a wheel must carry every one of them."""
+    pkg = ROOT / "audio_builder"
+    wanted = sorted(p for folder in ("publish/templates", "publish/static", "studio/static")
+                    for p in (pkg / folder).iterdir())
+    # app.js icon.svg style.css sw.js, 4 templates; studio.html .js .css
+    assert len(wanted) == 11
     with zipfile.ZipFile(wheel) as z:
         for path in wanted:
-            shipped = f"audio_builder/publish/{path.parent.name}/{path.name}"
+            shipped = f"audio_builder/{path.relative_to(pkg).as_posix()}"
             assert z.read(shipped) == path.read_bytes()

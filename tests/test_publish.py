@@ -434,7 +434,8 @@ def test_the_shipped_scripts_publish_with_every_hold_found(tmp_path):
     publish(*scripts, "-o", site, "--base-url", BASE, "--length", "short")
     feed = feedparser.parse((site / "feed.xml").read_bytes())
     assert [e.id for e in feed.entries] == [
-        "audio-builder:deep-psoas-release/short", "audio-builder:evening-wind-down/short"]
+        "audio-builder:deep-psoas-release/short", "audio-builder:evening-wind-down/short",
+        "audio-builder:morning-flow/short"]
     for script in scripts:
         data = json.loads((site / f"{script.stem}/short.json").read_text(encoding="utf-8"))
         held = {h["pose"] for h in data["holds"]}

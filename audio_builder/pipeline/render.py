@@ -390,6 +390,8 @@ def check_named_lengths(prep: Prepared, cache: Cache) -> None:
     """
     speech, complete = cached_durations(prep, cache)
     chimes = {n: len(c) for n, c in prep.chimes.items()}
+    if complete and any(p.flow for p in prep.script.poses):
+        make_plan(prep.script, speech, chimes)  # a flow's cue longer than its breath
     ranges = reachable(prep.script, speech, chimes)
     for name, named in prep.script.lengths.items():
         target = ms_to_samples(named.ms)

@@ -4,14 +4,25 @@ optional poses to leave out, and how long each hold lasts. Pure arithmetic in sa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .. import RATE
 from ..errors import LengthError, Where
 from ..script.durations import format_duration, ms_to_samples
 from ..script.model import Pose, Script
 from ..script.pace import FLOOR_MS, rest_ms
-from .outline import HoldSlot, Rest, Ring, Section, Silence, Speech, outline, with_chimes
+from .flow import breath_split, flow_samples, round_steps
+from .outline import (
+    FlowSlot,
+    HoldSlot,
+    Rest,
+    Ring,
+    Section,
+    Silence,
+    Speech,
+    outline,
+    with_chimes,
+)
 
 
 @dataclass(frozen=True)
@@ -54,12 +65,40 @@ def _hold_range(pose: Pose) -> tuple[int, int]:
     return ms_to_samples(pose.hold.min_ms), ms_to_samples(pose.hold.max_ms)
 
 
+@dataclass(frozen=True)
+class Rounds:
+    """The rounds each flow of a session can take, in the order a shorter length gives
+    them up, with the samples the flows last at each step."""
+
+    flows: tuple[int, ...]
+    """Pose indices of the flows, in order."""
+    steps: tuple[tuple[int, ...], ...]
+    samples: tuple[int, ...]
+
+    def at(self, k: int) -> dict[int, int]:
+        return dict(zip(self.flows, self.steps[k]))
+
+
+def flow_rounds(script: Script, sections: list[Section]) -> Rounds:
+    flows = tuple(item.pose for sec in sections for item in sec.items
+                  if isinstance(item, FlowSlot))
+    found = [script.poses[p].flow for p in flows]
+    assert all(f is not None for f in found)
+    in_ms, out_ms = breath_split(script.breath_ms, script.breath_in_ms)
+    steps = round_steps([f for f in found if f is not None])
+    samples = tuple(sum(flow_samples(f, r, in_ms, out_ms) for f, r in zip(found, step)
+                        if f is not None) for step in steps)
+    return Rounds(flows, tuple(tuple(s) for s in steps), samples)
+
+
 def _bounds_of(script: Script, sections: list[Section], speech: dict[str, int],
-               chimes: dict[str, int]) -> Bounds:
-    fixed, count, rests = _fixed_and_holds(with_chimes(script, sections), speech, chimes, script)
+               chimes: dict[str, int]) -> list[Bounds]:
+    """The lengths one choice of poses can take: a range for each number of rounds."""
+    sections = with_chimes(script, sections)
+    fixed, count, rests = _fixed_and_holds(sections, speech, chimes, script)
     lo = fixed + sum(n * _hold_range(script.poses[p])[0] for p, n in count.items())
     hi = fixed + rests + sum(n * _hold_range(script.poses[p])[1] for p, n in count.items())
-    return Bounds(lo, hi)
+    return [Bounds(lo + f, hi + f) for f in flow_rounds(script, sections).samples]
 
 
 def drop_order(script: Script) -> list[int]:
@@ -79,8 +118,8 @@ def _candidates(script: Script, sections: list[Section]) -> list[list[Section]]:
 
 def reachable(script: Script, speech: dict[str, int], chimes: dict[str, int]) -> list[Bounds]:
     """The lengths this script can take, as sorted, merged ranges of samples."""
-    ranges = sorted((_bounds_of(script, kept, speech, chimes)
-                     for kept in _candidates(script, outline(script))),
+    ranges = sorted((b for kept in _candidates(script, outline(script))
+                     for b in _bounds_of(script, kept, speech, chimes)),
                     key=lambda b: b.shortest)
     merged: list[Bounds] = []
     for r in ranges:
@@ -101,8 +140,8 @@ def choose_sections(script: Script, sections: list[Section], target: int,
                      speech: dict[str, int], chimes: dict[str, int]) -> list[Section]:
     """Leave out optional poses, lowest priority first, until the target is reachable."""
     for kept in _candidates(script, sections):
-        b = _bounds_of(script, kept, speech, chimes)
-        if b.shortest <= target <= b.longest:
+        if any(b.shortest <= target <= b.longest
+               for b in _bounds_of(script, kept, speech, chimes)):
             return kept
     raise unreachable(script, target, reachable(script, speech, chimes))
 
@@ -127,6 +166,8 @@ class Fitted:
     rest_give: int
     rest_room: int
     remainder: int
+    rounds: dict[int, int] = field(default_factory=dict)
+    """Flow (pose index) -> the rounds it takes at this length."""
 
     def rest(self, floor: int, full: int) -> int:
         """The length of one rest: its room shrunk by the share all rests give (rounded
@@ -140,15 +181,19 @@ def fit_holds(script: Script, sections: list[Section], target: int | None,
               speech: dict[str, int], chimes: dict[str, int]) -> Fitted:
     """The rests and holds for a target length. A shorter length gives up the pace's
     rests first (down to their floor, every rest the same share of its room), then the
-    holds (every pose the same fraction of its room, so both sides stay equal); optional
-    poses are left out before this (choose_sections). Rounding leaves a few samples
-    over, which end the session.
+    holds (every pose the same fraction of its room, so both sides stay equal). Before
+    all that, flows take fewer rounds: as few as leave the rest no more to give than
+    one round's length; optional poses are left out only when even that cannot fit
+    (choose_sections). Rounding leaves a few samples over, which end the session.
     """
     fixed, count, room = _fixed_and_holds(sections, speech, chimes, script)
     ranges = {p: _hold_range(script.poses[p]) for p in count}
     full = fixed + room + sum(n * ranges[p][1] for p, n in count.items())
+    rounds = flow_rounds(script, sections)
     if target is None:
-        return Fitted({p: hi for p, (lo, hi) in ranges.items()}, 0, room, 0)
+        return Fitted({p: hi for p, (lo, hi) in ranges.items()}, 0, room, 0, rounds.at(0))
+    k = max([k for k, f in enumerate(rounds.samples) if full + f >= target], default=0)
+    target -= rounds.samples[k]
     give = full - target
     rest_give = min(max(give, 0), room)
     give -= rest_give
@@ -156,10 +201,10 @@ def fit_holds(script: Script, sections: list[Section], target: int | None,
     holds = {}
     for p, (lo, hi) in ranges.items():
         holds[p] = hi - (-(-(hi - lo) * give // hold_room) if hold_room and give > 0 else 0)
-    fitted = Fitted(holds, rest_give, room, 0)
+    fitted = Fitted(holds, rest_give, room, 0, rounds.at(k))
     rests = sum(fitted.rest(*rest_bounds(script, item, speech)) for sec in sections
                 for item in sec.items if isinstance(item, Rest))
     total = fixed - sum(rest_bounds(script, item, speech)[0] for sec in sections
                         for item in sec.items if isinstance(item, Rest)) + rests
     total += sum(n * holds[p] for p, n in count.items())
-    return Fitted(holds, rest_give, room, target - total)
+    return Fitted(holds, rest_give, room, target - total, rounds.at(k))

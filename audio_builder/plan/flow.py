@@ -7,7 +7,7 @@ movements name the same phase in a row), one of `N breaths` at the next inhale f
 breaths. Positions are kept in milliseconds and turned into samples once each, so the
 phases never drift from the breath guide however many rounds there are.
 
-A shorter length first takes fewer rounds (see give_up_rounds), and only then shrinks
+A shorter length first takes fewer rounds (see round_steps), and only then shrinks
 holds or leaves poses out.
 """
 
@@ -86,28 +86,22 @@ def flow_samples(flow: Flow, rounds: int, in_ms: int, out_ms: int, rate: int = R
     return place(flow, rounds, in_ms, out_ms, rate)[1]
 
 
-def give_up_rounds(flows: list[Flow], over: int, in_ms: int, out_ms: int,
-                   rate: int = RATE) -> list[int]:
-    """Rounds per flow for a length `over` samples shorter than the full one.
-
-    From every flow at its most rounds, the flow with the most rounds above its least
-    (the later one on a tie) gives up one round (two when its sides alternate), until
-    `over` samples are saved or every flow is at its least. What is still over after this
-    is for the holds to give up, then the poses.
-    """
+def round_steps(flows: list[Flow]) -> list[list[int]]:
+    """Rounds per flow, from every flow at its most rounds to every flow at its least, in
+    the order a shorter length gives them up: the flow with the most rounds above its
+    least (the later one on a tie) gives up one round (two when its sides alternate).
+    Fitting takes the last step that still leaves the holds room (fit.py), so a shorter
+    length takes fewer rounds before any hold shrinks."""
     rounds = [f.max_rounds for f in flows]
-    saved = 0
-    while saved < over:
+    steps = [list(rounds)]
+    while True:
         spare = [(rounds[i] - f.min_rounds, i) for i, f in enumerate(flows)
                  if rounds[i] - f.min_rounds >= f.round_step]
         if not spare:
-            break
+            return steps
         _, i = max(spare)
-        flow = flows[i]
-        before = flow_samples(flow, rounds[i], in_ms, out_ms, rate)
-        rounds[i] -= flow.round_step
-        saved += before - flow_samples(flow, rounds[i], in_ms, out_ms, rate)
-    return rounds
+        rounds[i] -= flows[i].round_step
+        steps.append(list(rounds))
 
 
 def check_cue_fits(path: Path, flow: Flow, spot: Placed, cue_samples: int,

@@ -53,6 +53,15 @@ class HoldSlot:
 
 
 @dataclass(frozen=True)
+class FlowSlot:
+    """Where a flow's rounds go: how many is fitted to the length (fit.py), then each
+    movement is placed on its breath phase (flow.py)."""
+
+    pose: int
+    """Index of the flow in the script's poses."""
+
+
+@dataclass(frozen=True)
 class Ring:
     sound: str
 
@@ -75,7 +84,7 @@ class Turn:
     """0 for the first side, 1 for the second."""
 
 
-Item = Speech | Silence | HoldSlot | Ring | Turn | Rest
+Item = Speech | Silence | HoldSlot | Ring | Turn | Rest | FlowSlot
 
 
 @dataclass(frozen=True)
@@ -156,7 +165,19 @@ def _touches(before: Item | None, after: Item | None) -> bool:
     return isinstance(before, Speech) and isinstance(after, Speech | Ring)
 
 
+def movement_speech(cue: Cue, side: str | None) -> Speech:
+    """What a movement's cue says on its breath: its words (or its recording), whole; the
+    breath, not the pace, gives it its time."""
+    for tok in cue.tokens:
+        if isinstance(tok, Recording):
+            return Speech(tok.text or "", tok.name)
+    return Speech(expand_text(" ".join(t.text for t in cue.tokens if isinstance(t, Text)),
+                              side))
+
+
 def _pose_items(script: Script, index: int, pose: Pose) -> tuple[Item, ...]:
+    if pose.flow is not None:  # a chime at its start (with_chimes) and, if asked, its end
+        return (FlowSlot(index), *([Ring(pose.flow.chime)] if pose.flow.chime else []))
     b = _Builder(script.chime, script.pace_wpm)
     sides: tuple[str | None, ...] = pose.sides or (None,)
     for n, side in enumerate(sides):
@@ -216,6 +237,15 @@ def texts_to_speak(script: Script) -> list[str]:
         for item in section.items:
             if isinstance(item, Speech) and item.recording is None:
                 seen.setdefault(item.text, None)
+            elif isinstance(item, FlowSlot):
+                flow = script.poses[item.pose].flow
+                assert flow is not None
+                for m in flow.movements:
+                    for cue in m.cues:
+                        for side in flow.sides or (None,):
+                            said = movement_speech(cue, side)
+                            if said.recording is None and said.text:
+                                seen.setdefault(said.text, None)
     return list(seen)
 
 

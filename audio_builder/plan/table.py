@@ -1,4 +1,5 @@
-"""The plan as a table a person reads: chapter, start, duration, holds, what was left out."""
+"""The plan as a table a person reads: chapter, start, duration, holds (a flow's
+rounds), what was left out."""
 
 from __future__ import annotations
 
@@ -18,9 +19,12 @@ def plan_table(plan: Plan) -> str:
     for n, e in enumerate(plan.events):
         if (wpm := sentence_wpm(plan, n)) is not None:
             paces.setdefault(e.section, []).append(wpm)
+    rounds = {e.section: e.rounds for e in plan.events if e.rounds is not None}
     for ch in plan.chapters:
         hold = next((h.length for h in plan.holds if h.section == ch.section), None)
         hold_s = f"{hold / RATE:8.1f}s" if hold is not None else " " * 9
+        if ch.section in rounds:
+            hold_s = f"{rounds[ch.section]:2d} rounds"[:9].rjust(9)
         wpms = sorted(paces.get(ch.section, []))
         pace = f"{wpms[len(wpms) // 2]:4.0f}wpm" if wpms else " " * 7
         rows.append(f"{_clock(ch.start):>7}  {_clock(ch.end - ch.start):>7}  {hold_s}  "

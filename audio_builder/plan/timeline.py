@@ -16,13 +16,16 @@ from ..script.durations import ms_to_samples
 from ..script.model import Script
 from ..script.pace import words
 from .fit import choose_sections, fit_holds, rest_bounds
+from .flow import Placed, breath_split, check_cue_fits, place
 from .guide import split_hold
 from .outline import (
+    FlowSlot,
     HoldSlot,
     Rest,
     Silence,
     Speech,
     Turn,
+    movement_speech,
     outline,
     recording_key,
     with_chimes,
@@ -44,7 +47,9 @@ class EventKind(StrEnum):
     HOLD = "hold"
     """A pose's hold, silent: where the listener stays in the pose."""
     BREATH = "breath"
-    """A guided breath inside a hold (inhale, then exhale)."""
+    """A guided breath inside a hold (inhale, then exhale), or with a flow's movement."""
+    MOVEMENT = "movement"
+    """The rest of a flow's movement after its cue: the breath phase it moves on."""
 
     @property
     def sounds(self) -> bool:
@@ -70,6 +75,12 @@ class Event:
     """0 or 1 inside a two-sided pose; None elsewhere."""
     hold: int | None = None
     """For a hold's events (kind hold or breath): the index of the hold in Plan.holds."""
+    round: int | None = None
+    """In a flow: the round (0-based) this event belongs to."""
+    rounds: int | None = None
+    """In a flow: how many rounds it takes at this length."""
+    movement: str | None = None
+    """In a flow: the movement's name."""
 
     @property
     def speech_key(self) -> str:
@@ -147,6 +158,10 @@ def plan_dict(plan: Plan) -> dict:
         if e.inhale is not None:
             d["inhale_s"] = _s(e.inhale)
             d["inhale"] = e.inhale
+        if e.movement is not None:
+            d["movement"] = e.movement
+            d["round"] = (e.round or 0) + 1
+            d["rounds"] = e.rounds
         events.append(d)
     holds = []
     for h in plan.holds:
@@ -210,7 +225,8 @@ def make_plan(script: Script, speech: dict[str, int], chimes: dict[str, int],
     def add(kind: EventKind, length: int, **kw: Any) -> None:
         nonlocal t
         if length > 0:
-            events.append(Event(kind, t, length, section=section, side=side, **kw))
+            kw.setdefault("side", side)
+            events.append(Event(kind, t, length, section=section, **kw))
             t += length
 
     for section, sec in enumerate(sections):
@@ -242,6 +258,10 @@ def make_plan(script: Script, speech: dict[str, int], chimes: dict[str, int],
                     kind = EventKind.BREATH if piece.kind == "breath" else EventKind.HOLD
                     add(kind, piece.length, pose=pose, inhale=piece.inhale,
                         hold=len(spans) - 1)
+            elif isinstance(item, FlowSlot):
+                for kind, length, kw in flow_events(script, item.pose,
+                                                    fitted.rounds[item.pose], speech):
+                    add(kind, length, pose=pose, **kw)
             else:
                 add(EventKind.CHIME, chimes[item.sound], sound=item.sound, pose=pose)
         if last and remainder and spare_at is None:
@@ -251,6 +271,65 @@ def make_plan(script: Script, speech: dict[str, int], chimes: dict[str, int],
     dropped = tuple(s.title for s in everything if s.pose not in kept)
     return Plan(script.title, length_name, t, tuple(events), tuple(chapters), dropped,
                 tuple(spans), script.ambience.sound if script.ambience else None, holds)
+
+
+GUIDE_MIN_MS = 500
+"""A phase's rest shorter than this after its cue is left silent, not guided."""
+
+
+def flow_events(script: Script, pose: int, rounds: int, speech: dict[str, int]
+                ) -> list[tuple[EventKind, int, dict]]:
+    """A flow's rounds as (kind, length, fields) in order: each movement's cue from the
+    first sample of its breath phase, then the rest of the phase (the breath guide's
+    tone for each phase part, if asked), a silent wait where a movement waits out the
+    other phase. ScriptError at its line for a cue longer than its phase."""
+    flow = script.poses[pose].flow
+    assert flow is not None
+    in_ms, out_ms = breath_split(script.breath_ms, script.breath_in_ms)
+    placed, total = place(flow, rounds, in_ms, out_ms)
+    out: list[tuple[EventKind, int, dict]] = []
+    t = 0
+    for spot in placed:
+        movement = flow.movements[spot.movement]
+        mark = {"round": spot.round, "rounds": rounds, "movement": movement.name,
+                "side": flow.sides.index(spot.side) if spot.side else None}
+        if spot.start > t:
+            out.append((EventKind.MOVEMENT, spot.start - t, dict(mark)))
+        said = movement_speech(movement.cue_for(spot.round), spot.side)
+        n = speech[said.key]
+        check_cue_fits(script.path, flow, spot, n)
+        out.append((EventKind.SPEECH, n, {**mark, "text": said.text or None,
+                                          "recording": said.recording}))
+        for inhaling, length in _phases_after(spot, n, in_ms, out_ms):
+            if script.breath_guide and length >= ms_to_samples(GUIDE_MIN_MS):
+                out.append((EventKind.BREATH, length, {**mark, "inhale": length if inhaling
+                                                       else 0}))
+            else:
+                out.append((EventKind.MOVEMENT, length, dict(mark)))
+        t = spot.start + spot.length
+    if total > t:
+        out.append((EventKind.MOVEMENT, total - t, {}))
+    merged: list[tuple[EventKind, int, dict]] = []
+    for kind, length, kw in out:  # one silent event per stretch, not one per phase
+        if (merged and kind == EventKind.MOVEMENT and merged[-1][0] == kind
+                and merged[-1][2] == kw):
+            merged[-1] = (kind, merged[-1][1] + length, kw)
+        elif length > 0:
+            merged.append((kind, length, kw))
+    return merged
+
+
+def _phases_after(spot: Placed, spoken: int, in_ms: int, out_ms: int
+                  ) -> list[tuple[bool, int]]:
+    """The movement's phase(s) after its cue: (inhaling, samples) of each part."""
+    bounds, inhaling, at = [], spot.phase != "out", 0
+    while at < spot.length:
+        ms = in_ms if inhaling else out_ms
+        step = min(spot.length, ms_to_samples(ms) + at) - at
+        bounds.append((inhaling, at, at + step))
+        at += step
+        inhaling = not inhaling
+    return [(i, b - max(a, spoken)) for i, a, b in bounds if b > spoken]
 
 
 def _breaths(script: Script, pose: int, length: int) -> float | None:

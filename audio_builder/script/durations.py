@@ -65,8 +65,8 @@ def ms_to_samples(ms: int, rate: int = RATE) -> int:
 
 
 def clock(seconds: float) -> str:
-    """m:ss.s, as players show it."""
-    m, s = divmod(seconds, 60)
+    """m:ss.s, as players show it (rounded first: 299.96 s is 5:00.0, never 4:60.0)."""
+    m, s = divmod(round(seconds, 1), 60)
     return f"{int(m)}:{s:04.1f}"
 
 

@@ -14,10 +14,20 @@ from typing import Any
 import yaml
 
 from ..errors import ScriptError, Where
-from . import between, speech_fields
+from . import between, flows, speech_fields
 from .durations import parse_count, parse_ms
 from .markers import MarkerError, parse_cue
-from .model import Chime, Cue, Hold, HoldRange, NamedLength, Pose, Script, VoiceSpec
+from .model import (
+    Chime,
+    Cue,
+    Hold,
+    HoldRange,
+    NamedLength,
+    Pause,
+    Pose,
+    Script,
+    VoiceSpec,
+)
 from .pace import DEFAULT as DEFAULT_PACE
 from .pace import parse_pace
 from .yaml_nodes import (
@@ -120,6 +130,21 @@ def _cue(ctx: Ctx, node: yaml.Node, field: str, breath_ms: int, two_sided: bool)
         if isinstance(token, Chime) and token.sound:
             ctx.sound_lines.setdefault(token.sound, ctx.line_of(node, f"chime {token.sound}"))
     return Cue(tokens, node.start_mark.line + 1)
+
+
+def _flow(ctx: Ctx, node: yaml.Node, breath_ms: int) -> Pose:
+    """A flow, standing in `poses:` as a pose of its name (see flows.py)."""
+    flow = flows.parse_flow(ctx, node, lambda c, n, f, two: _cues(c, n, f, breath_ms, two))
+    for movement in flow.movements:
+        for cue in movement.cues:
+            marker = next((t for t in cue.tokens if isinstance(t, Pause | Chime)), None)
+            if marker is not None:
+                what = "a pause" if isinstance(marker, Pause) else "a chime"
+                raise ScriptError(f"movement '{movement.name}': a movement's cue is said on "
+                                  f"its breath, so it cannot hold {what}; the breath is the "
+                                  "pause (give the movement 'breath: 2 breaths' for more)",
+                                  Where(ctx.path, cue.line))
+    return Pose(flow.name, (), flow.line, chime=flow.chime, flow=flow)
 
 
 def _voice(ctx: Ctx, node: yaml.Node) -> VoiceSpec:
@@ -225,7 +250,8 @@ def load_script(path: str | Path, text: str | None = None) -> Script:
         raise ctx.error(pnode, "'poses' must be a list of one or more poses (- name: ...)")
     if len(pnode.value) > MAX_POSES:
         raise ctx.error(pnode, f"a script can have at most {MAX_POSES} poses")
-    poses = tuple(_pose(ctx, p, breath_ms, chime) for p in pnode.value)
+    poses = tuple(_flow(ctx, p, breath_ms) if flows.is_flow(p) else
+                  _pose(ctx, p, breath_ms, chime) for p in pnode.value)
     for cue in intro + outro:
         if any(isinstance(t, Hold) for t in cue.tokens):
             raise ScriptError("[hold] belongs in a pose's cues, not in intro or outro",

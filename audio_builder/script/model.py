@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .flows import Flow
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,13 @@ class Pose:
     priority: int = 1
     chime: str | None = None
     """Sound played as the pose begins; None means no chime."""
+    flow: Flow | None = None
+    """A flow (rounds of movements on the breath) stands in `poses:` as a pose of its
+    own name, with no cues, hold or sides of its own."""
+
+    def flow_cues(self) -> list[Cue]:
+        """Every cue of the flow's movements (none for a pose)."""
+        return [c for m in self.flow.movements for c in m.cues] if self.flow else []
 
 
 @dataclass(frozen=True)
@@ -172,5 +183,5 @@ class Script:
     def all_cues(self) -> list[Cue]:
         cues = list(self.intro) + list(self.outro)
         for p in self.poses:
-            cues += list(p.cues) + ([p.switch] if p.switch else [])
+            cues += list(p.cues) + ([p.switch] if p.switch else []) + p.flow_cues()
         return cues

@@ -53,6 +53,7 @@ def guide_clips(plan: Plan) -> dict[tuple[str, str], Clip]:
     out: dict[tuple[str, str], Clip] = {}
     for e in plan.events:
         if e.kind == "breath" and breath_key(e) not in out:
-            out[breath_key(e)] = make_clip(breath_sound(e.length, e.inhale or e.length // 2),
+            out[breath_key(e)] = make_clip(breath_sound(
+                e.length, e.inhale if e.inhale is not None else e.length // 2),
                                            RATE, trim_edges=False)
     return out

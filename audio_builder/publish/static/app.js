@@ -146,6 +146,19 @@
       }));
     }
 
+    // In a flow: the movement now, its cue, and the round (the plan marks each event).
+    function showMovement(k) {
+      let s = k;
+      while (s > 0 && events[s].kind !== "speech") s -= 1;
+      if (group === -2 - s) return;
+      group = -2 - s;
+      speaking = -1;
+      const li = document.createElement("li");
+      li.textContent = events[s].text || "";
+      li.dataset.event = String(s);
+      nowCues.replaceChildren(li);
+    }
+
     function holdAt(t) {
       return holds.find((h) => h.start_s <= t && t < h.start_s + h.duration_s);
     }
@@ -157,15 +170,19 @@
         showChapter(i);
         poseMetadata(chapters[i].title);
       }
-      showGroup(t);
       const k = eventAt(t);
       const e = events[k];
+      const flowing = e && e.movement && e.section === chapters[i].section;
+      if (flowing) showMovement(k); else showGroup(t);
       if (e && e.kind === "speech" && k !== speaking) {
         speaking = k;
         for (const li of nowCues.children) li.classList.toggle("speaking", li.dataset.event === String(k));
       }
       const h = holdAt(t);
-      if (h) {
+      if (flowing) {
+        nowHold.textContent = e.movement + " · round " + e.round + " of " + e.rounds;
+        nowHold.hidden = false;
+      } else if (h) {
         const left = h.start_s + h.duration_s - t;
         let text = "In the pose · " + clock(left) + " left";
         if (h.breaths) {
