@@ -448,3 +448,31 @@ def test_the_command_starts_on_loopback_and_prints_its_keyed_address(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_flow_is_edited_and_heard_in_the_form(studio, browser):
+    base, folder = studio
+    flow = (ROOT / "scripts" / "morning-flow.yaml").read_text()
+    (folder / "flow.yaml").write_text(flow)
+    body = call(base, "/api/session/flow.yaml")[1]
+    sun = body["model"]["poses"][0]
+    assert sun["flow"] == "Sun Salutation" and sun["rounds"] == "3..5"
+    assert [c["text"] for c in sun["movements"][1]["cues"]] == [
+        "Breathing out, fold, knees soft.", "Exhale, fold."]
+    status, wav = call(base, "/api/hear", {"name": "flow.yaml", "text": flow,
+                                           "where": ["poses", 0, "movements", 1, "cues", 1]})
+    assert status == 200 and wav[:4] == b"RIFF" and len(wav) > RATE  # half a second or more
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{base}?key={SECRET}&session=flow.yaml")
+    page.wait_for_selector("body[data-ready]")
+    rounds = page.locator("[data-path='[\"poses\",0,\"rounds\"]']")
+    assert rounds.input_value() == "3..5"
+    rounds.fill("2..4")
+    page.wait_for_selector("#save-state:text-is('unsaved changes')")
+    page.click("#save")
+    page.wait_for_selector("#save-state:text-is('saved')")
+    saved = (folder / "flow.yaml").read_text()
+    assert "    rounds: 2..4\n" in saved
+    assert saved.replace("rounds: 2..4", "rounds: 3..5") == flow  # nothing else moved
+    context.close()

@@ -122,6 +122,15 @@ def model(doc: Document) -> dict:
         pose: dict[str, Any] = {"line": _line(data["poses"], i),
                                 "lines": {k: _line(p, k) for k in p},
                                 "cues": _cues(p.get("cues"))}
+        if "flow" in p:  # a flow: its rounds and each movement's cues
+            found = p.get("movements")
+            moves: list = found if isinstance(found, list) else []
+            pose |= {"flow": _scalar(p.get("flow")), "rounds": _scalar(p.get("rounds")),
+                     "movements": [{"name": _scalar(m.get("name")),
+                                    "breath": _scalar(m.get("breath")),
+                                    "line": _line(moves, j),
+                                    "cues": _cues(m.get("cues"))}
+                                   for j, m in enumerate(moves) if isinstance(m, dict)]}
         for key in POSE_FIELDS:
             if key != "cues":
                 pose[key] = _scalar(p.get(key))

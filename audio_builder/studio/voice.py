@@ -55,6 +55,11 @@ def find_cue(script: Script, where: list) -> tuple[Cue, str | None]:
     try:
         if where[0] in ("intro", "outro") and len(where) == 2:
             return getattr(script, where[0])[where[1]], None
+        if where[0] == "poses" and len(where) == 6 and where[2] == "movements":
+            flow = script.poses[where[1]].flow
+            if flow is not None:
+                return flow.movements[where[3]].cues[where[5]], \
+                    flow.sides[0] if flow.sides else None
         if where[0] == "poses":
             pose = script.poses[where[1]]
             side = pose.sides[-1 if where[2] == "switch" else 0] if pose.sides else None

@@ -197,6 +197,11 @@ function placeOf(line) {
   }
   let best = null;
   for (const [i, p] of m.poses.entries()) {
+    for (const [j, mv] of (p.movements || []).entries()) {
+      for (const [k, c] of mv.cues.entries()) {
+        if (c.line === line) return key(["poses", i, "movements", j, "cues", k]);
+      }
+    }
     for (const [j, c] of p.cues.entries()) if (c.line === line) return key(["poses", i, "cues", j]);
     if (p.switch && p.switch.line === line) return key(["poses", i, "switch"]);
     for (const [k, f] of Object.entries(p.lines || {})) {
@@ -288,6 +293,9 @@ function cueLabel(path) {
   const m = state.model;
   if (path[0] !== "poses") return `${path[0]}-${path[1] + 1}`;
   const pose = m.poses[path[1]];
+  if (path[2] === "movements") {
+    return `${pose.flow || "flow"}-${pose.movements[path[3]].name || path[3] + 1}-${path[5] + 1}`;
+  }
   return `${pose.name || "pose"}-${path[2] === "switch" ? "switch" : path[3] + 1}`;
 }
 
@@ -364,7 +372,32 @@ function cueList(listPath, cues, title) {
 
 const SIDES = { "": "one side", "right, left": "right, then left", "left, right": "left, then right" };
 
+function flowCard(p, i, count) {
+  const base = ["poses", i];
+  const card = el("article", { class: "pose flow" },
+    el("header", {},
+      input([...base, "flow"], p.flow, "Flow"),
+      el("span", { class: "tools" },
+        el("button", { type: "button", title: "Move up", text: "↑", disabled: i === 0,
+          on: { click: () => structural({ op: "move", path: ["poses", i], to: i - 1 }) } }),
+        el("button", { type: "button", title: "Move down", text: "↓", disabled: i === count - 1,
+          on: { click: () => structural({ op: "move", path: ["poses", i], to: i + 1 }) } }),
+        el("button", { type: "button", title: "Remove this flow", text: "Remove",
+          on: { click: () => structural({ op: "remove", path: ["poses", i] }) } }))),
+    el("div", { class: "row" },
+      input([...base, "rounds"], p.rounds, "Rounds", { placeholder: "3..5" })));
+  p.movements.forEach((m, j) => {
+    const mb = [...base, "movements", j];
+    card.append(el("div", { class: "row" },
+      input([...mb, "name"], m.name, "Movement"),
+      input([...mb, "breath"], m.breath, "Breath", { placeholder: "in, out, 2 breaths" })),
+    cueList([...mb, "cues"], m.cues, "Cues (one per round; the last repeats)"));
+  });
+  return card;
+}
+
 function poseCard(p, i, count) {
+  if (p.flow !== undefined) return flowCard(p, i, count);
   const base = ["poses", i];
   const sides = el("select", { "aria-label": "Sides", data: { path: pathKey([...base, "sides"]) } });
   for (const [v, t] of Object.entries(SIDES)) sides.append(el("option", { value: v, text: t }));
@@ -529,6 +562,8 @@ function allCuePaths() {
   const m = state.model;
   const out = m.intro.map((_, j) => ["intro", j]);
   m.poses.forEach((p, i) => {
+    (p.movements || []).forEach((mv, j) =>
+      mv.cues.forEach((_, k) => out.push(["poses", i, "movements", j, "cues", k])));
     p.cues.forEach((_, j) => out.push(["poses", i, "cues", j]));
     if (p.switch) out.push(["poses", i, "switch"]);
   });
@@ -540,6 +575,7 @@ function cueAt(path) {
   const m = state.model;
   if (path[0] !== "poses") return m[path[0]][path[1]];
   const p = m.poses[path[1]];
+  if (path[2] === "movements") return p.movements[path[3]].cues[path[5]];
   return path[2] === "switch" ? p.switch : p.cues[path[3]];
 }
 
