@@ -353,7 +353,7 @@ def test_there_are_shipped_scripts() -> None:
 def test_shipped_scripts_load(path: Path) -> None:
     script = load_script(path)
     assert script.title and script.poses
-    assert all(p.cues for p in script.poses)
+    assert all(p.cues or (p.flow and p.flow_cues()) for p in script.poses)
 
 
 MINIMAL = T + POSE
