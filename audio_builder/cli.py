@@ -156,12 +156,13 @@ def render(script: Path, lengths: tuple[str, ...], output: Path | None, cache_di
     if output and len(lengths) > 1:
         raise click.UsageError("-o names one file; leave it out to render several lengths")
     started = time.perf_counter()
-    prep = prepare(script, RenderOptions(**chosen), tuple(dict.fromkeys(lengths)))
+    cache = _cache(cache_dir, no_cache)
+    prep = prepare(script, RenderOptions(**chosen), tuple(dict.fromkeys(lengths)), cache=cache)
     _warn_tone(prep.script)
     outs = [output or default_output(script, c.name) for c in prep.lengths]
     for out in outs:
         check_writable(out)
-    session = Session(prep, speak(prep, _cache(cache_dir, no_cache)))
+    session = Session(prep, speak(prep, cache))
     for line, message in pace_warnings(prep, session.speech.cache):
         click.echo(f"warning: {script}:{line}: {message}", err=True)
     plans = [session.plan(choice) for choice in session.lengths]

@@ -218,9 +218,9 @@ def test_a_part_that_does_not_fit_falls_back_to_one_encoder(mix, tmp_path, caplo
     give) is caught; the session is encoded again in one piece, still exact."""
     calls = []
 
-    def odd_first(bitrate: str) -> list[str]:
+    def odd_first(bitrate: str, reservoir: bool = True) -> list[str]:
         calls.append(bitrate)
-        cmd = part_command(bitrate)
+        cmd = part_command(bitrate, reservoir)
         if len(calls) == 1:
             cmd[cmd.index("-c:a"):cmd.index("-c:a")] = ["-af", f"apad=pad_len={FRAME}"]
         return cmd

@@ -31,8 +31,9 @@ from .. import RATE
 from ..cores import encoders
 from ..errors import ExportError
 from ..ffmpeg import OWN_GROUP, decode_file, ffmpeg_exe
-from .frames import FRAME, CbrLine, FrameCounter, SilentFrames, frame_bytes
+from .frames import FRAME, CbrLine, FrameCounter, SilentFrames, frame_bytes, is_header
 from .infotag import InfoTag, crc16, parse_tag, write_tag
+from .loop import LEAD, TAIL, LoopFrames, Steer, loop_frames, split_frames
 from .slots import Part, parts_for, slot_count, whole
 
 CODEC_LOSS_DB = {"64k": 0.44, "96k": 0.45, "128k": 0.45, "160k": 0.45, "192k": 0.27}
@@ -54,11 +55,12 @@ def encode_command(out: Path, bitrate: str) -> list[str]:
             *_SETTINGS, "-b:a", bitrate, "-write_xing", "1", "-f", "mp3", str(out)]
 
 
-def part_command(bitrate: str) -> list[str]:
-    """ffmpeg encoding raw samples on stdin into bare MP3 frames on stdout."""
+def part_command(bitrate: str, reservoir: bool = True) -> list[str]:
+    """ffmpeg encoding raw samples on stdin into bare MP3 frames on stdout; without the
+    bit reservoir, every frame (but LAME's first few) reads only its own bytes."""
     return [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", *_INPUT,
-            *_SETTINGS, "-b:a", bitrate, "-write_xing", "0", "-flush_packets", "0", "-f", "mp3",
-            "pipe:1"]
+            *_SETTINGS, "-b:a", bitrate, *([] if reservoir else ["-reservoir", "0"]),
+            "-write_xing", "0", "-flush_packets", "0", "-f", "mp3", "pipe:1"]
 
 
 Source = Callable[[int, int], Iterable[np.ndarray]]
@@ -84,14 +86,29 @@ def tag_template(bitrate: str) -> bytes:
 
 def encode(source: Source, total: int, out: Path, bitrate: str = "96k",
            progress: Callable[[int], None] | None = None,
-           sounding: Iterable[tuple[int, int]] | None = None, after: int = 0) -> InfoTag:
+           sounding: Iterable[tuple[int, int]] | None = None, after: int = 0,
+           bed: Bed | None = None) -> InfoTag:
     """Encode samples [0, total) of `source` into an MP3 file at `out`.
 
     `sounding`: the (start, length) spans where anything sounds (mix.sounding_spans);
     the session is exact zeros elsewhere. None: sound everywhere (one whole part).
     `after`: the stream starts at this byte of `out`, after what is there (the ID3 tag,
     written first so that it never has to be inserted before hours of audio).
+    `bed`: the loop a sound bed plays wherever `sounding` (which then holds its fades and
+    ducks too) leaves room, at its steady gain: its frames are copied there (loop.py),
+    and every part is encoded in chunks with a lead-in and a tail of the real session.
     """
+    if bed is not None:
+        loop = loop_frames(bed.loop, bed.gain, bitrate, part_command(bitrate, False))
+        spans = list(sounding) if sounding is not None and loop is not None else [(0, total)]
+        stream = _Stream(source, total, out, bitrate, progress, after, loop, context=True)
+        try:
+            return stream.write(chunked(parts_for(spans, total, BED_MERGE)))
+        except _Misfit as exc:
+            log.warning("%s; encoding the session again in one piece", exc)
+            again = _Stream(source, total, out, bitrate, progress, after)
+            again.reported = stream.reported
+            return again.write(whole(total))
     parts = whole(total) if sounding is None else parts_for(sounding, total)
     first = _Stream(source, total, out, bitrate, progress, after)
     try:
@@ -103,6 +120,31 @@ def encode(source: Source, total: int, out: Path, bitrate: str = "96k",
         again = _Stream(source, total, out, bitrate, progress, after)
         again.reported = first.reported  # the bar goes on from where it stood
         return again.write(whole(total))
+
+
+@dataclass(frozen=True)
+class Bed:
+    """What encode needs of a sound bed: its loop (whole frames) and steady gain."""
+
+    loop: np.ndarray
+    gain: float
+
+
+CHUNK = 1024
+"""Frames (about 27 s) of the longest part under a bed: a session that sounds all
+through is cut into chunks that join seamlessly (lead-in and tail), one per core."""
+BED_MERGE = 2 * (LEAD + TAIL)
+"""Under a bed, parts closer than this many slots are one: each costs its lead-in and
+tail, where copying the frames between them costs nothing."""
+
+
+def chunked(parts: list[Part]) -> list[Part]:
+    """Parts of at most CHUNK slots (by the plan alone: every machine cuts alike)."""
+    out = []
+    for p in parts:
+        for first in range(p.first, p.last + 1, CHUNK):
+            out.append(Part(first, min(p.last, first + CHUNK - 1)))
+    return out
 
 
 class _Misfit(Exception):
@@ -133,6 +175,8 @@ class _Job:
     """Output kept until the part's turn to be written; None once it streams to the file."""
     pending: memoryview = memoryview(b"")
     eof: bool = False
+    trim: _Trim | None = None
+    """Under a bed: the lead-in and tail frames to drop from what the encoder gives."""
 
     def messages(self) -> str:
         self.log.seek(0)
@@ -151,12 +195,35 @@ class _Job:
             self.spool.close()
 
 
+class _Trim:
+    """Keeps frames skip..skip+keep-1 of an encoder's output, as whole frames."""
+
+    def __init__(self, skip: int, keep: int) -> None:
+        self.skip, self.keep, self.seen, self.buf = skip, keep, 0, b""
+
+    def feed(self, data: bytes) -> bytes:
+        buf, pos, out = self.buf + data, 0, []
+        while pos + 4 <= len(buf):
+            if not is_header(buf[pos:pos + 4]):
+                raise ValueError(f"no frame header after {self.seen} frames")
+            n = frame_bytes(buf[pos:pos + 4])
+            if pos + n > len(buf):
+                break
+            if self.skip <= self.seen < self.skip + self.keep:
+                out.append(buf[pos:pos + n])
+            self.seen += 1
+            pos += n
+        self.buf = buf[pos:]
+        return b"".join(out)
+
+
 class _Stream:
     """The MP3 stream written in slot order: the tag frame (rewritten last), then each
     part's frames or silent frames, slot by slot, with a running CRC and byte count."""
 
     def __init__(self, source: Source, total: int, out: Path, bitrate: str,
-                 progress: Callable[[int], None] | None, after: int = 0) -> None:
+                 progress: Callable[[int], None] | None, after: int = 0,
+                 fill: LoopFrames | None = None, context: bool = False) -> None:
         self.source, self.total, self.out, self.bitrate = source, total, out, bitrate
         self.after = after
         self.progress = progress or (lambda n: None)
@@ -166,6 +233,11 @@ class _Stream:
             raise ExportError(f"bitrate {bitrate}: the encoder's tag frame is not of that "
                               "bitrate; choose 64k or more")
         self.silent = SilentFrames.like(self.template[:4], line)
+        self.fill: LoopFrames | SilentFrames = fill or self.silent
+        self.context = context
+        """Parts are encoded with a lead-in and tail of the session, without a reservoir,
+        and their frames sized for the byte line as they are written (under a bed)."""
+        self.steer = Steer(line) if context else None
         self.slots = slot_count(total)
         self.next_slot = 0
         self.written = 0
@@ -182,9 +254,18 @@ class _Stream:
         self.written += len(data)
 
     def _silence_until(self, slot: int) -> None:
-        for block in self.silent.run(self.next_slot, slot - self.next_slot, self.written):
+        """Silent frames (or the bed's loop frames) up to `slot`."""
+        for block in self.fill.run(self.next_slot, slot - self.next_slot, self.written):
             self._audio(block)
         self._advance(slot)
+
+    def _part_frames(self, data: bytes, slot: int) -> None:
+        """A part's frames from `slot` on, sized for the byte line under a bed."""
+        if self.steer is None:
+            self._audio(data)
+            return
+        for n, frame in enumerate(split_frames(data)):
+            self._audio(self.steer.frame(frame, slot + n, self.written))
 
     def _advance(self, slot: int) -> None:
         """Report progress in samples, up to the session's end."""
@@ -211,17 +292,26 @@ class _Stream:
     # ---- the encoders --------------------------------------------------------------
 
     def _blocks(self, part: Part) -> Iterator[np.ndarray]:
-        """The part's input: the session's samples, then zeros to its whole frames."""
-        yield from self.source(part.start, min(part.stop, self.total))
-        if part.stop > self.total:
-            yield np.zeros(part.stop - self.total, np.float32)
+        """The part's input: the session's samples, then zeros to its whole frames
+        (under a bed, from LEAD frames before it to TAIL after it: zeros outside)."""
+        start, stop = part.start, part.stop
+        if self.context:
+            start, stop = start - LEAD * FRAME, stop + (1 + TAIL) * FRAME
+        if start < 0:
+            yield np.zeros(-start, np.float32)
+        if max(start, 0) < min(stop, self.total):
+            yield from self.source(max(start, 0), min(stop, self.total))
+        if stop > max(self.total, start):
+            yield np.zeros(stop - max(self.total, start), np.float32)
 
     def _start(self, part: Part) -> _Job:
         err = tempfile.TemporaryFile()
-        proc = subprocess.Popen(part_command(self.bitrate), stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=err, process_group=OWN_GROUP)
+        proc = subprocess.Popen(part_command(self.bitrate, not self.context),
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
+                                process_group=OWN_GROUP)
         job = _Job(part, self._blocks(part), proc, err,
-                   spool=tempfile.SpooledTemporaryFile(SPOOL_BYTES))
+                   spool=tempfile.SpooledTemporaryFile(SPOOL_BYTES),
+                   trim=_Trim(LEAD, part.frames) if self.context else None)
         for pipe in (proc.stdin, proc.stdout):
             assert pipe is not None
             os.set_blocking(pipe.fileno(), False)
@@ -273,6 +363,8 @@ class _Stream:
         self._silence_until(job.part.first)
         assert job.spool is not None
         job.spool.seek(0)
+        if self.steer is not None:  # whole frames, sized one by one
+            self._part_frames(job.spool.read(), job.part.first)
         while data := job.spool.read(1 << 20):
             self._audio(data)
         job.spool.close()
@@ -288,12 +380,15 @@ class _Stream:
             selector.unregister(fd)
             self._ended(job)
             return
+        slot = job.part.first + job.counter.frames
         try:
+            if job.trim is not None:
+                data = job.trim.feed(data)
             job.counter.feed(data)
         except ValueError as exc:
             raise _Misfit(f"part at slot {job.part.first}: {exc}") from None
         if job.spool is None:
-            self._audio(data)
+            self._part_frames(data, slot)
             self._advance(job.part.first + job.counter.frames)
         else:
             job.spool.write(data)

@@ -30,7 +30,7 @@ from ..script.speech_fields import say
 from ..sound.bed import Bed, BedTrack, load_bed
 from ..sound.breath import guide_clips
 from ..sound.clips import Clip, ClipInfo, make_clip
-from ..sound.loudness import measure
+from ..sound.loudness import measure_kept
 from ..sound.mix import (
     PEAK_CEILING_DB,
     Key,
@@ -42,7 +42,7 @@ from ..sound.mix import (
 )
 from ..sound.named import load_sound
 from ..sound.recordings import load_recording
-from ..speech.cache import Cache, clip_key
+from ..speech.cache import Cache, clip_key, default_dir
 from ..speech.engines import (
     Engine,
     EngineOptions,
@@ -148,10 +148,12 @@ def engine_for(script: Script, choice: VoiceChoice) -> Engine:
 
 def prepare(path: Path, options: RenderOptions = DEFAULT_OPTIONS,
             lengths: tuple[str, ...] = ("full",), text: str | None = None,
-            engines: Callable[[Script, VoiceChoice], Engine] | None = None) -> Prepared:
+            engines: Callable[[Script, VoiceChoice], Engine] | None = None,
+            cache: Cache | None = None) -> Prepared:
     """Load and check everything that needs no speech: script, voice, sounds, recordings,
     bed, lengths. `text` stands for the file's content (the studio's unsaved page);
-    `engines` finds the engine (the studio keeps its engines loaded between requests)."""
+    `engines` finds the engine (the studio keeps its engines loaded between requests);
+    `cache` keeps the bed's measures (default: the user cache)."""
     script = apply(load_script(path, text), options.between)
     if options.pace is not None:  # --pace over the script's pace:
         try:
@@ -169,7 +171,8 @@ def prepare(path: Path, options: RenderOptions = DEFAULT_OPTIONS,
               for name in sorted(script.sounds_used)}
     recordings = {recording_key(name): load_recording(name, script.path, line)
                   for name, line in script.recordings_used.items()}
-    bed = load_bed(script.ambience, script.path) if script.ambience else None
+    bed = (load_bed(script.ambience, script.path, cache or Cache(default_dir()))
+           if script.ambience else None)
     chosen = [resolve_length(script, spec) for spec in lengths]
     encoders()  # a bad AUDIO_BUILDER_ENCODERS is reported before any speech
     _check_session_limit(script, chimes, chosen, recordings)
@@ -298,7 +301,7 @@ def sources(prep: Prepared, plan: Plan, speech: SpeechStore) -> Sources:
     def heard(key: Key, gain: float) -> np.ndarray | None:
         if infos[key].peak_db + gain <= ceiling[key[0]]:
             return None
-        return measure(at_gain(load(key), gain, ceiling[key[0]]))[1]
+        return measure_kept(at_gain(load(key), gain, ceiling[key[0]]), speech.cache)[1]
 
     from ..mp3.encode import CODEC_LOSS_DB  # the encoder: not for check and plan
 
@@ -340,16 +343,22 @@ def write_mp3(prep: Prepared, plan: Plan, speech: SpeechStore, out: Path,
     With the request's `transcript`, a WebVTT file of the spoken cues is written beside
     it (same stem).
     """
+    from ..mp3.encode import Bed as LoopBed
     from ..mp3.encode import encode
     from ..mp3.tags import write_tags
 
     src = sources(prep, plan, speech)
     audio, bed = src.audio, (src.bed.samples if src.bed is not None else None)
+    spans, loop = sounding_spans(plan), None
+    if src.bed is not None:  # the bed's steady stretches are copied frames of its loop
+        spans = [(e.start, e.length) for e in plan.events if e.kind.sounds]
+        spans += src.bed.changing()
+        loop = LoopBed(src.bed.bed.loop, src.bed.gain)
     with atomic_output(out) as tmp, \
             (progress or terminal()).stage("Encoding", plan.total) as advance:
         write_tags(tmp, tags_for(prep.script, plan))  # first: the stream is written after it
         encode(lambda a, b: blocks(plan, audio, start=a, stop=b, bed=bed), plan.total, tmp,
-               prep.options.bitrate, advance, sounding_spans(plan), after=tmp.stat().st_size)
+               prep.options.bitrate, advance, spans, after=tmp.stat().st_size, bed=loop)
         if prep.options.transcript:
             with atomic_output(out.with_suffix(".vtt")) as vtt:
                 vtt.write_text(webvtt(plan), encoding="utf-8")

@@ -66,8 +66,9 @@ def open_session(path: Path, options: RenderOptions = DEFAULT_OPTIONS,
     """Prepare (every error that needs no speech, first) and speak."""
     from ..speech.cache import default_dir
 
-    prep = prepare(path, options, tuple(dict.fromkeys(lengths)))
-    return Session(prep, speak(prep, cache or Cache(default_dir()), progress))
+    cache = cache or Cache(default_dir())
+    prep = prepare(path, options, tuple(dict.fromkeys(lengths)), cache=cache)
+    return Session(prep, speak(prep, cache, progress))
 
 
 def _sha(data: bytes) -> str:

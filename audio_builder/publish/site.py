@@ -158,7 +158,7 @@ def _publish(scripts: list[Path], site: Site, cache: Cache, base_url: str | None
              lengths: tuple[str, ...], title: str | None, say: Callable[[str], None],
              options: RenderOptions, progress: Progress | None = None) -> Outcome:
     per_script = choose_lengths(scripts, lengths)
-    preps = [(prepare(path, options, chosen), slug)
+    preps = [(prepare(path, options, chosen, cache=cache), slug)
              for path, chosen, slug in zip(scripts, per_script, assign_slugs(scripts, site))]
     for prep, _ in preps:
         prep.lengths = distinct(prep)

@@ -18,9 +18,10 @@ import numpy as np
 from .. import RATE
 from ..errors import ScriptError, Where
 from ..ffmpeg import OWN_GROUP, ffmpeg_exe
+from ..mp3.frames import FRAME
 from ..plan import Plan
 from ..script.model import Ambience
-from .loudness import _OFFSET, SILENT_BLOCK, gated, measure
+from .loudness import _OFFSET, SILENT_BLOCK, Measures, gated, measure_kept
 from .named import resolve
 
 MIN_BED_S = 10
@@ -29,11 +30,15 @@ MAX_BED_S = 600
 """Ten minutes of music is plenty to loop; longer files would only cost memory."""
 CROSSFADE_S = 3.0
 """Equal-power crossfade at the loop point: no click, no level dip for unrelated material."""
+GRID_CHOICES = 24
+"""Crossfade lengths tried (a frame apart) for the loop point whose ends match best."""
 FADE_IN_S, FADE_OUT_S = 4.0, 6.0
 DUCK_LEAD_S = 1.5
 """The bed starts going down this long before the words, so the first word is clear."""
 DUCK_RELEASE_S = 3.0
 """...and comes back over this long after the words: no pumping between sentences."""
+ENVELOPE_STEP = 32
+"""Samples between the points where the bed's envelope is computed (see samples)."""
 HOP = RATE // 10
 """BS.1770 blocks are 400 ms, every 100 ms."""
 
@@ -67,6 +72,26 @@ def _decode(path: Path, limit_s: float) -> np.ndarray:
     return np.frombuffer(proc.stdout, dtype="<f4").copy()
 
 
+def grid_crossfade(samples: np.ndarray) -> int:
+    """The crossfade that leaves a loop of whole MP3 frames: at least CROSSFADE_S, and of
+    the lengths that do (a frame apart, up to GRID_CHOICES frames longer), the one whose
+    two ends are most alike, so a tonal bed meets itself in phase. A loop on the frame
+    grid is encoded once and its frames copied wherever the bed plays alone (mp3/loop.py);
+    a resample would have changed the bed's pitch instead."""
+    n = len(samples)
+    first = int(CROSSFADE_S * RATE)
+    first += (n - first) % FRAME
+    choices = [first + k * FRAME for k in range(GRID_CHOICES) if n - first - k * FRAME >= FRAME]
+    return max(choices or [first], key=lambda c: _alike(samples[:c], samples[n - c:]))
+
+
+def _alike(head: np.ndarray, tail: np.ndarray) -> float:
+    """Correlation of the loop's two ends (1: the same sound, in phase)."""
+    a, b = head.astype(np.float64), tail.astype(np.float64)
+    norm = float(np.sqrt(np.sum(a * a) * np.sum(b * b)))
+    return float(np.sum(a * b) / norm) if norm > 0 else 0.0
+
+
 def make_loop(samples: np.ndarray, crossfade: int) -> np.ndarray:
     """The file's end crossfaded into its start: a loop len - crossfade long whose last
     sample leads into its first as the file's own samples do.
@@ -87,8 +112,10 @@ def make_loop(samples: np.ndarray, crossfade: int) -> np.ndarray:
     return loop
 
 
-def load_bed(ambience: Ambience, script_path: Path | None) -> Bed:
-    """The named bed, checked and measured; ScriptError at the ambience's line if it is
+def load_bed(ambience: Ambience, script_path: Path | None, kept: Measures | None = None
+             ) -> Bed:
+    """The named bed, checked and measured (the measures `kept` by content, so a warm
+    render does not measure it again); ScriptError at the ambience's line if it is
     unknown, leads out of its folder, is not audio, is silent, too short or too long."""
     where = Where(script_path, ambience.line or None)
     name = ambience.sound
@@ -108,9 +135,9 @@ def load_bed(ambience: Ambience, script_path: Path | None) -> Bed:
     if seconds > MAX_BED_S:
         raise ScriptError(f"ambience '{name}' ({path.name}) lasts more than {MAX_BED_S // 60}m;"
                           " a bed is looped, so cut it to 10 minutes or less", where)
-    loop = make_loop(samples, int(CROSSFADE_S * RATE))
-    lufs, _ = measure(loop)
-    _, blocks = measure(np.concatenate([loop, loop[:4 * HOP]]))  # round the loop point
+    loop = make_loop(samples, grid_crossfade(samples))
+    lufs, _ = measure_kept(loop, kept)
+    _, blocks = measure_kept(np.concatenate([loop, loop[:4 * HOP]]), kept)  # round the seam
     count = -(-len(loop) // HOP)
     power = 10 ** ((blocks[4:4 + count] - _OFFSET) / 10)
     return Bed(name, loop, lufs, power, float(np.abs(loop).max()), ambience.level_lu,
@@ -163,10 +190,34 @@ class BedTrack:
             gain[lo:hi] *= 10 ** (-self.bed.duck_db * w[lo:hi] / 20)
         return gain
 
+    def changing(self) -> list[tuple[int, int]]:
+        """(start, length) of every stretch where the bed is not at its steady level:
+        the fades, and each duck from its lead to its release. Elsewhere (sounds apart)
+        the session is the loop at `gain`, which mp3/loop.py copies as frames."""
+        fade_in, fade_out = int(FADE_IN_S * RATE), int(FADE_OUT_S * RATE)
+        spans = [(0, fade_in), (self.total - fade_out, fade_out)]
+        spans += [(s - self.lead, e - s + self.lead + self.release)
+                  for s, e in zip(self.starts, self.ends)]
+        return [(max(0, a), min(self.total, a + n) - max(0, a)) for a, n in spans]
+
     def samples(self, a: int, b: int) -> np.ndarray:
-        """The bed's samples for [a, b) of the session."""
-        loop = self.bed.loop
-        return (loop[np.arange(a, b) % len(loop)] * self.envelope(a, b)).astype(np.float32)
+        """The bed's samples for [a, b) of the session: the loop from its position, times
+        the envelope, which is smooth (its shortest ramp is 1.5 s), so it is computed every
+        ENVELOPE_STEP samples on a fixed grid and drawn straight between (exact at the
+        steady level; an error under 1e-6 in the ramps): the same samples in any part."""
+        loop, n = self.bed.loop, b - a
+        g0 = a - a % ENVELOPE_STEP
+        grid = self.envelope(g0, b + ENVELOPE_STEP, ENVELOPE_STEP)
+        ramp = np.arange(ENVELOPE_STEP) / ENVELOPE_STEP
+        env = (grid[:-1, None] + np.diff(grid)[:, None] * ramp).ravel()[a - g0:a - g0 + n]
+        out = np.empty(n, np.float32)
+        done, at = 0, a % len(loop)
+        while done < n:  # the loop from its position, wrapping round its end
+            take = min(n - done, len(loop) - at)
+            out[done:done + take] = loop[at:at + take]
+            done, at = done + take, 0
+        out *= env
+        return out
 
 
 def predict_loudness(track: BedTrack, clips: list[tuple[int, np.ndarray, float]]) -> float:

@@ -91,6 +91,34 @@ class Cache:
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    def _measure_path(self, key: str) -> Path:
+        return self.root / "measures" / key[:2] / f"{key}.npy"
+
+    def get_array(self, key: str) -> np.ndarray | None:
+        """A measurement kept by the content it measures (measures/), or None."""
+        if not self.enabled:
+            return None
+        try:
+            value = np.load(self._measure_path(key), allow_pickle=False)
+            return value if value.dtype == np.float64 and value.ndim == 1 else None
+        except Exception:  # missing, corrupt or foreign: measure again
+            return None
+
+    def put_array(self, key: str, value: np.ndarray) -> None:
+        """Keep a measurement (float64, 1-D) by its key; a cache that cannot be written
+        costs only the time to measure again."""
+        if not self.enabled:
+            return
+        path = self._measure_path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npy", dir=path.parent)
+            with os.fdopen(fd, "wb") as f:
+                np.save(f, np.asarray(value, np.float64))
+            os.replace(tmp, path)
+        except OSError:
+            pass
+
     def info(self) -> tuple[int, int]:
         """(entries, bytes)."""
         n = size = 0
