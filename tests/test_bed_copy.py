@@ -178,3 +178,43 @@ def _decode_frames(folder: Path, frames: list[bytes]) -> np.ndarray:
     raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "f32le", "-"],
                          capture_output=True, check=True).stdout
     return np.frombuffer(raw, "<f4")
+
+
+def test_a_bed_that_cannot_be_copied_is_encoded_in_chunks_on_every_core(tmp_path,
+                                                                         monkeypatch):
+    """Where no stretch can be copied (here: the loop's frames refused), the session is
+    cut into chunks on frame boundaries, each with a lead-in and tail, encoded at once:
+    the same samples as one encoder gives, exact in length, the same bytes on 1 or 4."""
+    from click.testing import CliRunner
+
+    from audio_builder.cli import main
+    from audio_builder.mp3 import encode as encode_module
+
+    monkeypatch.setattr(encode_module, "loop_frames", lambda *a: None)
+    started: list[int] = []
+    real = encode_module._Stream._start
+
+    def counting(self, part):  # type: ignore[no-untyped-def]
+        started.append(part.frames)
+        return real(self, part)
+
+    monkeypatch.setattr(encode_module._Stream, "_start", counting)
+    script = write_script(tmp_path, SESSION)
+    made = []
+    for n in ("1", "4"):
+        monkeypatch.setenv("AUDIO_BUILDER_ENCODERS", n)
+        out = tmp_path / f"{n}.mp3"
+        result = CliRunner().invoke(main, ["render", str(script), "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        made.append(out.read_bytes())
+    assert made[0] == made[1]
+    assert len(started) >= 2 * 6 and max(started) <= encode_module.CHUNK  # chunks, each run
+    got = decode_file(tmp_path / "4.mp3", RATE)
+    assert strict_faults(tmp_path / "4.mp3") == ""
+    assert len(got) == read_total(tmp_path / "4.mp3")
+
+
+def read_total(path: Path) -> int:
+    data = path.read_bytes()
+    start = 10 + sum((b & 0x7F) << (7 * (3 - i)) for i, b in enumerate(data[6:10]))
+    return parse_tag(data[start:start + 512]).samples

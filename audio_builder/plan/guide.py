@@ -23,7 +23,7 @@ class Piece:
     """A stretch of a hold: silence, or one guided breath."""
 
     kind: str
-    """'silence' or 'breath'."""
+    """'silence', 'breath' or 'chime' (an interval chime: ring_every)."""
     length: int
     inhale: int | None = None
     """Samples of the breath's inhale (the rest is its exhale)."""
@@ -51,3 +51,28 @@ def split_hold(script: Script, pose: int, hold: int) -> list[Piece]:
         start = end
     pieces.append(Piece("silence", hold - lead - ends[-1]))
     return [p for p in pieces if p.length > 0]
+
+
+BELL_TAIL_MS = 5000
+"""An interval chime ends at least this long before its hold does: the next cue is not
+crowded by it."""
+
+
+def ring_every(pieces: list[Piece], every: int, bell: int) -> list[Piece]:
+    """The hold's pieces with a chime (`bell` samples) every `every` samples from its
+    start, each inside a silent stretch and ending BELL_TAIL_MS before the hold ends
+    (where a guided breath is, that chime is left out: the guide marks the time)."""
+    hold = sum(p.length for p in pieces)
+    out = list(pieces)
+    t = every
+    while t + bell <= hold - ms_to_samples(BELL_TAIL_MS):
+        at = 0
+        for n, p in enumerate(out):
+            if p.kind == "silence" and at <= t and t + bell <= at + p.length:
+                out[n:n + 1] = [q for q in (Piece("silence", t - at), Piece("chime", bell),
+                                            Piece("silence", at + p.length - t - bell))
+                                if q.length > 0]
+                break
+            at += p.length
+        t += every
+    return out

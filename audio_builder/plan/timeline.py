@@ -17,7 +17,7 @@ from ..script.model import Script
 from ..script.pace import words
 from .fit import choose_sections, fit_holds, rest_bounds
 from .flow import Placed, breath_split, check_cue_fits, place
-from .guide import split_hold
+from .guide import ring_every, split_hold
 from .outline import (
     FlowSlot,
     HoldSlot,
@@ -254,7 +254,16 @@ def make_plan(script: Script, speech: dict[str, int], chimes: dict[str, int],
                 if length > 0:
                     spans.append(Hold(section, sec.title, side, t, length,
                                       _breaths(script, item.pose, length)))
-                for piece in split_hold(script, item.pose, length):
+                pieces = split_hold(script, item.pose, length)
+                held = script.poses[item.pose]
+                if held.every_ms and held.chime:
+                    pieces = ring_every(pieces, ms_to_samples(held.every_ms),
+                                        chimes[held.chime])
+                for piece in pieces:
+                    if piece.kind == "chime":
+                        add(EventKind.CHIME, piece.length, sound=held.chime, pose=pose,
+                            hold=len(spans) - 1)
+                        continue
                     kind = EventKind.BREATH if piece.kind == "breath" else EventKind.HOLD
                     add(kind, piece.length, pose=pose, inhale=piece.inhale,
                         hold=len(spans) - 1)

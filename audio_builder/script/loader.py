@@ -57,7 +57,10 @@ TOP_KEYS = (
 )
 MAX_COVER_BYTES = 5_000_000
 _IMAGE_MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
-POSE_KEYS = ("name", "cues", "hold", "sides", "switch", "optional", "priority", "chime")
+POSE_KEYS = ("name", "cues", "hold", "sides", "switch", "optional", "priority", "chime",
+             "every")
+MIN_EVERY_MS = 20_000
+"""Interval chimes closer than this would crowd a hold rather than mark its time."""
 VOICE_KEYS = ("engine", "name", "speed")
 
 def _hold(ctx: Ctx, node: yaml.Node, breath_ms: int) -> HoldRange:
@@ -207,8 +210,33 @@ def _pose(ctx: Ctx, node: yaml.Node, breath_ms: int, default_chime: str | None) 
             raise ctx.error(pnode, "'priority' must be a whole number")
         priority = int(value)
     chime = sound_name(ctx, fields["chime"][1], "chime") if "chime" in fields else default_chime
+    every = _every(ctx, fields["every"][1], breath_ms, hold, chime) if "every" in fields else None
     return Pose(name, cues, node.start_mark.line + 1, hold, sides, switch, optional,
-                priority, chime)
+                priority, chime, every_ms=every)
+
+
+def _every(ctx: Ctx, node: yaml.Node, breath_ms: int, hold: HoldRange | None,
+           chime: str | None) -> int:
+    """`every: 5m` or `every: 10 breaths`: a chime rings that often inside the hold."""
+    text = text_value(ctx, node, "every").lower()
+    if hold is None:
+        raise ctx.error(node, "'every' rings a chime inside the pose's hold; this pose has "
+                              "no 'hold'")
+    if chime is None:
+        raise ctx.error(node, "'every' rings the pose's chime, and this pose has none; give "
+                              "it one (chime: bowl)")
+    counted = re.fullmatch(r"(\d{1,4})\s*breaths?", text)
+    if counted:
+        ms = int(counted.group(1)) * breath_ms
+    else:
+        try:
+            ms = parse_ms(text)
+        except ValueError as exc:
+            raise ctx.error(node, f"'every: {text}': {exc}; write 5m or 10 breaths") from None
+    if ms < MIN_EVERY_MS:
+        raise ctx.error(node, f"'every: {text}' is too often; a chime can ring at most every "
+                              f"{MIN_EVERY_MS // 1000}s")
+    return ms
 
 
 def load_script(path: str | Path, text: str | None = None) -> Script:

@@ -81,6 +81,8 @@ class Pose:
     priority: int = 1
     chime: str | None = None
     """Sound played as the pose begins; None means no chime."""
+    every_ms: int | None = None
+    """A soft chime rings this often inside the hold (`every: 5m`), never over a word."""
     flow: Flow | None = None
     """A flow (rounds of movements on the breath) stands in `poses:` as a pose of its
     own name, with no cues, hold or sides of its own."""
