@@ -357,6 +357,21 @@ def _base_url(ctx: click.Context, param: click.Parameter, value: str | None) -> 
         raise click.BadParameter(str(exc)) from None
 
 
+def _every(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    """--lengths-every DURATION, in samples; at least a minute apart."""
+    from .script.durations import ms_to_samples, parse_ms
+
+    if value is None:
+        return None
+    try:
+        ms = parse_ms(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if ms < 60_000:
+        raise click.BadParameter(f"{value}: lengths at least a minute apart (e.g. 5m)")
+    return ms_to_samples(ms)
+
+
 @main.command()
 @click.argument("scripts", nargs=-1, required=True,
                 type=click.Path(dir_okay=False, path_type=Path))
@@ -368,10 +383,15 @@ def _base_url(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @click.option("--length", "lengths", multiple=True, metavar="full|NAME|DURATION",
               help="Lengths to publish (default: full and every length the script names).")
 @click.option("--title", help="The site's and the feed's title (default: Guided practice).")
+@click.option("--lengths-every", "every", callback=_every, metavar="DURATION",
+              help="Also publish lengths this far apart (e.g. 5m), from the shortest each "
+                   "script can take to full, for the page's \"how long do you have?\" "
+                   "(the feed lists only the named lengths).")
 @cache_option
 @handles_errors
 def publish(scripts: tuple[Path, ...], site: Path, base_url: str | None,
-            lengths: tuple[str, ...], title: str | None, cache_dir: Path | None) -> None:
+            lengths: tuple[str, ...], title: str | None, every: int | None,
+            cache_dir: Path | None) -> None:
     """Publish SCRIPTS as a static site (pages, offline app, podcast feed) in SITE.
 
     Re-publishing encodes again only the sessions that changed.
@@ -381,7 +401,8 @@ def publish(scripts: tuple[Path, ...], site: Path, base_url: str | None,
     started = time.perf_counter()
     try:
         done = publish_site(list(dict.fromkeys(scripts)), site, _cache(cache_dir, False),
-                            base_url, lengths, title, say=lambda m: click.echo(m, err=True))
+                            base_url, lengths, title, say=lambda m: click.echo(m, err=True),
+                            every=every)
     except KeyboardInterrupt:  # each file is whole or absent, and the record says which
         click.echo(f"interrupted; {site} keeps the sessions finished so far", err=True)
         sys.exit(EXIT_INTERRUPTED)

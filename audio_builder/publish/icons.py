@@ -11,6 +11,9 @@ import numpy as np
 BACKGROUND = "#111417"
 ICONS = {"icon-192.png": 192, "icon-512.png": 512, "icon-1400.png": 1400}
 """File -> size: 192 and 512 for the home screen, 1400 for podcast apps."""
+MASKABLE = {"icon-maskable-512.png": 512}
+"""Full-bleed icons a phone may crop to its own shape: the disc within the safe zone
+(the middle 80%), the background to every edge."""
 
 
 def _png(rgb: np.ndarray) -> bytes:
@@ -27,10 +30,11 @@ def _png(rgb: np.ndarray) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw.tobytes(), 9)) + chunk(b"IEND", b""))
 
 
-def draw(size: int) -> bytes:
-    """A soft teal disc with a quieter ring (the shape of icon.svg), antialiased."""
+def draw(size: int, scale: float = 1.0) -> bytes:
+    """A soft teal disc with a quieter ring (the shape of icon.svg), antialiased;
+    `scale` < 1 draws it smaller in the same square (a maskable icon's safe zone)."""
     y, x = np.mgrid[0:size, 0:size].astype(np.float32) + 0.5
-    r = np.hypot(x - size / 2, y - size / 2) / size
+    r = np.hypot(x - size / 2, y - size / 2) / size / scale
     bg = np.array([0x11, 0x14, 0x17], np.float32)
     disc = np.array([0x5f, 0xa8, 0x9b], np.float32)
     ring = np.array([0x2e, 0x4f, 0x4a], np.float32)
@@ -46,4 +50,5 @@ def draw(size: int) -> bytes:
 
 
 def icon_files() -> dict[str, bytes]:
-    return {name: draw(size) for name, size in ICONS.items()}
+    icons = {name: draw(size) for name, size in ICONS.items()}
+    return icons | {name: draw(size, 0.8) for name, size in MASKABLE.items()}

@@ -19,17 +19,20 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .. import RATE
 from ..errors import ScriptError, Where
 from ..pipeline.options import DEFAULT_OPTIONS, RenderOptions
 from ..pipeline.progress import Progress
-from ..pipeline.render import LengthChoice, Prepared, prepare, speak
+from ..pipeline.render import MAX_SESSION_S, LengthChoice, Prepared, prepare, speak
 from ..pipeline.session import Session
+from ..plan import reachable
+from ..script.durations import format_duration
 from ..script.loader import load_script
 from ..script.model import Script
 from ..speech.cache import Cache
 from .data import Episode, chapters_data, page_data
 from .files import Site, one_writer
-from .icons import BACKGROUND, ICONS, icon_files
+from .icons import BACKGROUND, ICONS, MASKABLE, icon_files
 from .pages import DEFAULT_TITLE, STATIC, index_html, session_html
 
 
@@ -146,17 +149,21 @@ def publish(scripts: list[Path], out: Path, cache: Cache, base_url: str | None =
             lengths: tuple[str, ...] = (), title: str | None = None,
             say: Callable[[str], None] = lambda _: None,
             options: RenderOptions = DEFAULT_OPTIONS,
-            progress: Progress | None = None) -> Outcome:
+            progress: Progress | None = None, every: int | None = None) -> Outcome:
     """Render every script at its lengths into `out` and write the site around them,
-    one publish at a time (see files.py); `progress` is told of speaking and encoding."""
+    one publish at a time (see files.py); `progress` is told of speaking and encoding.
+    `every` (samples): also a ladder of lengths that far apart, from the shortest each
+    script can take to its full length, for the page's "how long do you have?" (not in
+    the feed, which lists the lengths named)."""
     with one_writer(out, say):
         return _publish(scripts, Site.open(out, cache.root / "publish"), cache, base_url,
-                        lengths, title, say, options, progress)
+                        lengths, title, say, options, progress, every)
 
 
 def _publish(scripts: list[Path], site: Site, cache: Cache, base_url: str | None,
              lengths: tuple[str, ...], title: str | None, say: Callable[[str], None],
-             options: RenderOptions, progress: Progress | None = None) -> Outcome:
+             options: RenderOptions, progress: Progress | None = None,
+             every: int | None = None) -> Outcome:
     per_script = choose_lengths(scripts, lengths)
     preps = [(prepare(path, options, chosen, cache=cache), slug)
              for path, chosen, slug in zip(scripts, per_script, assign_slugs(scripts, site))]
@@ -167,28 +174,37 @@ def _publish(scripts: list[Path], site: Site, cache: Cache, base_url: str | None
                for ext in ("mp3", "html", "json", "chapters.json")]
     planned += [cover_file(prep, slug) for prep, slug in preps
                 if prep.script.cover and prep.lengths]
+    planned += [f"{slug}/lengths.json" for prep, slug in preps if prep.lengths]
+    if every:  # every rung the ladder could have (which ones, the speech will say)
+        planned += [f"{slug}/{rung_name(k * every)}.{ext}" for _, slug in preps
+                    for k in range(1, MAX_SESSION_S * RATE // every + 1)
+                    for ext in ("mp3", "html", "json", "chapters.json")]
     site.check_ours(planned + shell_files(base_url is not None))
     done = Outcome([], [], None)
     episodes: list[Episode] = []
+    ladder: set[str] = set()
     try:  # the record follows every finished file, even when a later one fails
         for prep, slug in preps:
             if not prep.lengths:
                 continue  # none of the lengths asked is this script's: nothing to speak
-            episodes += _session(site, Session(prep, speak(prep, cache, progress)), slug,
-                                 done, say, progress)
+            made, rungs = _session(site, Session(prep, speak(prep, cache, progress)), slug,
+                                   done, say, progress, every)
+            episodes += made
+            ladder |= {f"{slug}/{r}" for r in rungs}
         if base_url is not None:
             from .feed import feed_xml
 
-            sizes = {ep.base: site.path(f"{ep.base}.mp3").stat().st_size for ep in episodes}
-            dates = {ep.base: site.sources[f"{ep.base}.mp3"]["published"] for ep in episodes}
-            versions = {rel: site.files[rel][:12] for ep in episodes
+            named = [ep for ep in episodes if ep.base not in ladder]  # the feed: named only
+            sizes = {ep.base: site.path(f"{ep.base}.mp3").stat().st_size for ep in named}
+            dates = {ep.base: site.sources[f"{ep.base}.mp3"]["published"] for ep in named}
+            versions = {rel: site.files[rel][:12] for ep in named
                         for rel in (f"{ep.base}.mp3", f"{ep.base}.chapters.json")}
             # lastBuildDate moves only when the feed does: an unchanged one stays unchanged
             built = _date(site.sources.get("feed.xml", {}).get("built"))
-            xml = feed_xml(episodes, base_url, sizes, dates, title, versions, built or _now())
+            xml = feed_xml(named, base_url, sizes, dates, title, versions, built or _now())
             if built is None or hashlib.sha256(xml).hexdigest() != site.files.get("feed.xml"):
                 built = _now()
-                xml = feed_xml(episodes, base_url, sizes, dates, title, versions, built)
+                xml = feed_xml(named, base_url, sizes, dates, title, versions, built)
                 site.sources["feed.xml"] = {"built": built.isoformat()}
             site.write("feed.xml", xml)
             done = Outcome(done.encoded, done.kept, "feed.xml")
@@ -223,10 +239,37 @@ def cover_file(prep: Prepared, slug: str) -> str:
     return f"{slug}/cover.{suffix}"
 
 
-def _session(site: Site, session: Session, slug: str, done: Outcome,
-             say: Callable[[str], None], progress: Progress | None = None) -> list[Episode]:
-    """One script at each of its lengths: MP3 (only if changed), data, chapters, page."""
+def rung_name(samples: int) -> str:
+    """A ladder length's name: whole minutes as 5m, else its duration (2m30s)."""
+    seconds = samples / RATE
+    return f"{round(seconds / 60)}m" if seconds % 60 == 0 else format_duration(seconds)
+
+
+def ladder(session: Session, every: int) -> list[LengthChoice]:
+    """Lengths `every` apart that the session can take, from its shortest up to (not
+    including) full, but those a named length already is."""
     prep = session.prep
+    ranges = reachable(prep.script, session.speech.lengths(),
+                       {n: len(c) for n, c in prep.chimes.items()})
+    taken = {c.target for c in prep.lengths}
+    out = []
+    for k in range(1, ranges[-1].longest // every + 1):
+        t = k * every
+        if t < ranges[-1].longest and t not in taken and any(
+                r.shortest <= t <= r.longest for r in ranges):
+            out.append(LengthChoice(rung_name(t), t))
+    return out
+
+
+def _session(site: Site, session: Session, slug: str, done: Outcome,
+             say: Callable[[str], None], progress: Progress | None = None,
+             every: int | None = None) -> tuple[list[Episode], set[str]]:
+    """One script at each of its lengths: MP3 (only if changed), data, chapters, page;
+    and its lengths.json (every length published, for the page's "how long do you
+    have?"). Returns the episodes and the ladder's length names."""
+    prep = session.prep
+    rungs = ladder(session, every) if every else []
+    prep.lengths = prep.lengths + rungs
     cover = prep.script.cover.read_bytes() if prep.script.cover else None
     if cover is not None:
         site.write(cover_file(prep, slug), cover)
@@ -251,7 +294,10 @@ def _session(site: Site, session: Session, slug: str, done: Outcome,
         site.write(f"{ep.base}.chapters.json", _json(chapters_data(ep)))
         site.write(f"{ep.base}.html", session_html(ep, audio).encode("utf-8"))
         episodes.append(ep)
-    return episodes
+    site.write(f"{slug}/lengths.json", _json([
+        {"name": ep.length, "seconds": round(ep.seconds, 3), "page": f"{ep.length}.html"}
+        for ep in sorted(episodes, key=lambda e: e.plan.total)]))
+    return episodes, {r.name for r in rungs}
 
 
 SHELL = ("app.js", "sw.js", "style.css", "icon.svg", "manifest.webmanifest")
@@ -262,7 +308,7 @@ the feed, nor the podcast apps' 1400 px icon)."""
 
 def shell_files(with_feed: bool) -> list[str]:
     """The files every site has beside its sessions (checked before any work)."""
-    return ["index.html", *SHELL, *ICONS, *(["feed.xml"] if with_feed else [])]
+    return ["index.html", *SHELL, *ICONS, *MASKABLE, *(["feed.xml"] if with_feed else [])]
 
 
 def shell(name: str) -> dict[str, bytes]:
@@ -275,7 +321,9 @@ def shell(name: str) -> dict[str, bytes]:
         "name": name, "short_name": name[:12], "start_url": "./index.html", "scope": "./",
         "display": "standalone", "background_color": BACKGROUND, "theme_color": BACKGROUND,
         "icons": [{"src": "icon.svg", "sizes": "any", "type": "image/svg+xml"},
-                  *({"src": f, "sizes": f"{n}x{n}", "type": "image/png"}
-                    for f, n in ICONS.items())]})
+                  *({"src": f, "sizes": f"{n}x{n}", "type": "image/png", "purpose": "any"}
+                    for f, n in ICONS.items()),
+                  *({"src": f, "sizes": f"{n}x{n}", "type": "image/png",
+                     "purpose": "maskable"} for f, n in MASKABLE.items())]})
     files |= icon_files()
     return files

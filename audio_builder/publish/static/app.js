@@ -216,6 +216,112 @@
     update();
     setupMediaSession(chapters, chapterAt);
     setupKeep(plan);
+    setupResume(chapters, chapterAt, update);
+    setupAwake();
+    setupHowLong(plan);
+  }
+
+  // Carry on where you left off: the position of this session at this length is kept on
+  // this device only (localStorage), and reopening offers the start of the pose you were in.
+  function setupResume(chapters, chapterAt, update) {
+    const key = "ab-position:" + location.pathname;
+    let store;
+    try { store = window.localStorage; } catch (e) { return; }
+    if (!store) return;
+    let last = 0;
+    function save(force) {
+      const t = audio.currentTime;
+      if (!force && Math.abs(t - last) < 5) return;
+      last = t;
+      try {
+        if (audio.ended || t < 1) store.removeItem(key);
+        else store.setItem(key, JSON.stringify({ t: t, at: Date.now() }));
+      } catch (e) { /* storage full or refused: nothing to keep */ }
+    }
+    audio.addEventListener("timeupdate", () => save(false));
+    audio.addEventListener("pause", () => save(true));
+    audio.addEventListener("ended", () => { try { store.removeItem(key); } catch (e) {} });
+    window.addEventListener("pagehide", () => save(true));
+    let kept = null;
+    try { kept = JSON.parse(store.getItem(key) || "null"); } catch (e) { kept = null; }
+    if (!kept || !(kept.t > 10)) return;
+    const i = chapterAt(kept.t);
+    const box = document.getElementById("resume");
+    document.getElementById("resume-text").textContent =
+      "You stopped in " + chapters[i].title + " (" + clock(kept.t) + ").";
+    document.getElementById("resume-go").textContent =
+      "Continue at " + chapters[i].title + " (" + clock(chapters[i].start_s) + ")";
+    box.hidden = false;
+    document.getElementById("resume-go").addEventListener("click", () => {
+      audio.currentTime = chapters[i].start_s;
+      box.hidden = true;
+      update();
+      audio.play().catch(() => {});
+    });
+    document.getElementById("resume-restart").addEventListener("click", () => {
+      try { store.removeItem(key); } catch (e) {}
+      audio.currentTime = 0;
+      box.hidden = true;
+      update();
+    });
+  }
+
+  // Keep the screen on while it plays, when asked (Screen Wake Lock); the browser drops
+  // the lock when the page is hidden, so it is asked again when the page shows.
+  function setupAwake() {
+    if (!("wakeLock" in navigator)) return;
+    const row = document.getElementById("awake-row");
+    const box = document.getElementById("awake");
+    row.hidden = false;
+    try { box.checked = window.localStorage.getItem("ab-awake") === "1"; } catch (e) {}
+    let lock = null;
+    async function hold() {
+      if (!box.checked || audio.paused || lock || document.visibilityState !== "visible") return;
+      try {
+        lock = await navigator.wakeLock.request("screen");
+        lock.addEventListener("release", () => { lock = null; });
+      } catch (e) { lock = null; /* refused (battery saver): the page plays on */ }
+    }
+    function drop() {
+      if (lock) lock.release().catch(() => {});
+      lock = null;
+    }
+    box.addEventListener("change", () => {
+      try { window.localStorage.setItem("ab-awake", box.checked ? "1" : "0"); } catch (e) {}
+      if (box.checked) hold(); else drop();
+    });
+    audio.addEventListener("play", hold);
+    audio.addEventListener("pause", drop);
+    audio.addEventListener("ended", drop);
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") hold();
+    });
+  }
+
+  // "How long do you have?": the nearest length this session was published in.
+  function setupHowLong(plan) {
+    const form = document.getElementById("how-long");
+    fetch("lengths.json").then((r) => (r.ok ? r.json() : null)).then((lengths) => {
+      if (!lengths || lengths.length < 2) return;
+      form.hidden = false;
+      const input = document.getElementById("minutes");
+      input.max = String(Math.ceil(Math.max(...lengths.map((l) => l.seconds)) / 60) + 30);
+      form.addEventListener("submit", (ev) => {
+        ev.preventDefault();
+        const want = Number(input.value) * 60;
+        let best = lengths[0];
+        for (const l of lengths) {
+          if (Math.abs(l.seconds - want) < Math.abs(best.seconds - want)) best = l;
+        }
+        const answer = document.getElementById("how-long-answer");
+        if (best.name === plan.length_name) {
+          answer.textContent = "This one: " + clock(best.seconds) + ".";
+          return;
+        }
+        answer.textContent = "Opening " + best.name + " (" + clock(best.seconds) + ")…";
+        location.href = best.page;
+      });
+    }).catch(() => {});
   }
 
   // "Keep for offline": this page, its data and its audio go into the worker's cache.
@@ -224,7 +330,8 @@
     const state = document.getElementById("keep-state");
     if (!("caches" in window) || !("serviceWorker" in navigator)) return;
     const urls = [location.href.split("#")[0], main.dataset.plan, audio.getAttribute("src"),
-      main.dataset.plan.replace(/\.json$/, ".chapters.json")].map((u) => new URL(u, location.href).href);
+      main.dataset.plan.replace(/\.json$/, ".chapters.json"), "lengths.json"]
+      .map((u) => new URL(u, location.href).href);
     const audioUrl = urls[2];
 
     async function refresh() {
