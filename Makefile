@@ -33,14 +33,16 @@ clean:
 	rm -rf out build *.egg-info
 
 # The browser tests drive Debian's chromium with Playwright (Playwright's own browser
-# download cannot be reached): installed here when missing, as root; otherwise one line
-# says what to install. The tests fail, never skip, without it.
+# download cannot be reached), and Debian's WebKitGTK WebDriver (the Safari engine
+# family) under a virtual display with selenium: installed here when missing, as root;
+# otherwise one line says what to install. The tests fail, never skip, without them.
+BROWSER_PACKAGES := chromium webkit2gtk-driver xvfb xauth
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && command -v WebKitWebDriver && command -v Xvfb; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing chromium (apt) for the browser tests" >&2; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    echo "installing $(BROWSER_PACKAGES) (apt) for the browser tests" >&2; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; \
 	  else \
-	    echo "error: the browser tests need chromium: run 'sudo apt-get install -y chromium'" >&2; \
+	    echo "error: the browser tests need them: run 'sudo apt-get install -y $(BROWSER_PACKAGES)'" >&2; \
 	    exit 1; \
 	  fi; }

@@ -5,6 +5,7 @@ and measured on the decoded MP3."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import wave
@@ -89,11 +90,12 @@ def mixed(tmp_path_factory, speech_cache, voice_lines):
     assert result.exit_code == 0, result.output
     plan = run("plan", script, "--json")
     mp.undo()
-    return out, json.loads(plan.output), decode(out)
+    reported = float(re.search(r"file (-?[\d.]+) LUFS", result.output).group(1))
+    return out, json.loads(plan.output), decode(out), reported
 
 
 def test_exact_length_and_recordings_in_the_plan(mixed):
-    _, plan, audio = mixed
+    _, plan, audio, _ = mixed
     assert abs(len(audio) - plan["length_s"] * RATE) <= RATE // 1000  # the plan is in ms
     recorded = [e for e in plan["events"] if e.get("recording")]
     assert [e["recording"] for e in recorded] == ["welcome", "breath", "thanks"]
@@ -102,7 +104,7 @@ def test_exact_length_and_recordings_in_the_plan(mixed):
 
 
 def test_teacher_and_synthetic_voice_share_one_level(mixed):
-    _, plan, audio = mixed
+    _, plan, audio, reported = mixed
     meter = pyloudnorm.Meter(RATE)
     levels = {}
     for e in plan["events"]:
@@ -112,11 +114,14 @@ def test_teacher_and_synthetic_voice_share_one_level(mixed):
             levels[e.get("recording") or e["text"]] = meter.integrated_loudness(clip)
     spread = max(levels.values()) - min(levels.values())
     assert spread <= 1.0, sorted(levels.items(), key=lambda kv: kv[1])
-    assert meter.integrated_loudness(audio.astype(np.float64)) == pytest.approx(-19, abs=1)
+    # the whole file is a result (SPEC: about -19 without a bed; here a third of it is
+    # chimes, 6 LU under the voice): what render reported, as a meter reads it
+    whole = meter.integrated_loudness(audio.astype(np.float64))
+    assert whole == pytest.approx(reported, abs=0.5) and whole == pytest.approx(-19, abs=1.5)
 
 
 def test_recordings_are_trimmed(mixed):
-    _, plan, _ = mixed
+    _, plan, _, _ = mixed
     thanks = next(e for e in plan["events"] if e.get("recording") == "thanks")
     assert thanks["duration_s"] < 3.9  # the sentence, not the two seconds of room noise
 

@@ -32,6 +32,7 @@ from ..sound.breath import guide_clips
 from ..sound.clips import Clip, ClipInfo, make_clip
 from ..sound.loudness import measure_kept
 from ..sound.mix import (
+    BED_CODEC_DB,
     PEAK_CEILING_DB,
     Key,
     at_gain,
@@ -328,7 +329,7 @@ def bed_ceilings(bed: Bed, gain: float) -> dict[str, float]:
     in_holds = bed.peak * gain
 
     def db(x: float) -> float:
-        return 20 * float(np.log10(max(x, 0.05)))
+        return 20 * float(np.log10(max(x, 0.05))) - BED_CODEC_DB
     return {"speech": db(room - under_words), "chime": db(room - in_holds),
             "breath": db(room - in_holds)}
 
