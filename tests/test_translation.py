@@ -1,0 +1,98 @@
+"""Table tests of script/translation.py: check's findings and bad translations, each with
+file and line, and the pure apply (structure from the original, words from the translation)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from audio_builder.errors import ScriptError
+from audio_builder.script.loader import load_script
+from audio_builder.script.model import Pause, Text
+from audio_builder.script.translation import (
+    apply_translation,
+    check_translation,
+    load_translation,
+    text_hash,
+)
+
+ORIGINAL = (
+    "title: Rest\n"                                   # 1
+    "poses:\n"                                        # 2
+    "  - name: Lie Down\n"                            # 3
+    "    sides: [right, left]\n"                      # 4
+    "    cues:\n"                                     # 5
+    '      - "Rest your {side} hand. [pause 2s]"\n'   # 6
+    '    switch: "Change sides."\n'                   # 7
+)
+H_TITLE, H_NAME = text_hash("Rest"), text_hash("Lie Down")
+H_CUE, H_SWITCH = text_hash("Rest your {side} hand. [pause 2s]"), text_hash("Change sides.")
+
+
+def _tr(tmp_path: Path, texts: str, head: str = "translates: rest.yaml\nlanguage: es\n") -> Path:
+    (tmp_path / "rest.yaml").write_text(ORIGINAL)
+    path = tmp_path / "rest.es.yaml"
+    path.write_text(head + "texts:\n" + texts)
+    return path
+
+
+FULL = (f'  title: {{of: {H_TITLE}, text: "Descanso"}}\n'                       # 4
+        f'  poses.0.name: {{of: {H_NAME}, text: "Tumbarse"}}\n'                # 5
+        f'  poses.0.cues.0: {{of: {H_CUE}, text: "Apoya tu mano {{side}}. [pause 2s]"}}\n'  # 6
+        f'  poses.0.switch: {{of: {H_SWITCH}, text: "Cambia de lado."}}\n')   # 7
+
+FINDINGS = [
+    ("complete", FULL, []),
+    ("missing switch", FULL.replace(FULL.splitlines()[3] + "\n", ""),
+     ["rest.es.yaml:1: missing: no text for 'poses.0.switch' (rest.yaml:7)"]),
+    ("stale title", FULL.replace(H_TITLE, "00000000"),
+     [f"rest.es.yaml:4: stale: 'title' changed in rest.yaml:1 since it was translated "
+      f"(now of: {H_TITLE})"]),
+    ("marker dropped", FULL.replace(" [pause 2s]\"}", "\"}"),
+     ["rest.es.yaml:6: markers: 'poses.0.cues.0' has markers ['{side}'], the original "
+      "['{side}', '[pause 2s]']"]),
+    ("marker changed", FULL.replace("[pause 2s]\"}", "[pause 3s]\"}"),
+     ["rest.es.yaml:6: markers: 'poses.0.cues.0' has markers ['{side}', '[pause 3s]'], "
+      "the original ['{side}', '[pause 2s]']"]),
+]
+
+
+@pytest.mark.parametrize(("case", "texts", "expected"), FINDINGS, ids=[c[0] for c in FINDINGS])
+def test_check_reports_with_file_and_line(tmp_path: Path, case: str, texts: str,
+                                          expected: list[str]) -> None:
+    found = check_translation(load_translation(_tr(tmp_path, texts)))
+    assert [f.one_line().replace(str(tmp_path) + "/", "") for f in found] == expected
+
+
+BAD = [
+    ("script missing", "translates: gone.yaml\nlanguage: es\n", FULL,
+     "rest.es.yaml:1: the script 'gone.yaml' this translates does not exist beside it"),
+    ("field the original lacks", "translates: rest.yaml\nlanguage: es\n",
+     FULL + f'  outro.0: {{of: {H_TITLE}, text: "Adiós"}}\n',
+     "rest.es.yaml:8: 'outro.0' is not a text of rest.yaml (the original lacks it)"),
+    ("broken marker", "translates: rest.yaml\nlanguage: es\n",
+     FULL.replace("[pause 2s]", "[pausa 2s]"),
+     "rest.es.yaml:6: unknown marker [pausa 2s] (did you mean [pause ...]?)"),
+    ("bad language", "translates: rest.yaml\nlanguage: Spanish\n", FULL,
+     "rest.es.yaml:2: 'language: Spanish' is not a language code like es"),
+]
+
+
+@pytest.mark.parametrize(("case", "head", "texts", "expected"), BAD, ids=[c[0] for c in BAD])
+def test_bad_translation_is_one_line(tmp_path: Path, case: str, head: str, texts: str,
+                                     expected: str) -> None:
+    with pytest.raises(ScriptError) as exc:
+        load_translation(_tr(tmp_path, texts, head))
+    assert exc.value.one_line().replace(str(tmp_path) + "/", "") == expected
+
+
+def test_apply_keeps_structure_and_takes_words(tmp_path: Path) -> None:
+    path = _tr(tmp_path, FULL)
+    script = load_script(tmp_path / "rest.yaml")
+    out = apply_translation(script, load_translation(path))
+    assert (out.title, out.language, out.poses[0].name) == ("Descanso", "es", "Tumbarse")
+    assert out.poses[0].cues[0].tokens == (Text("Apoya tu mano {side}."), Pause(2000))
+    assert out.poses[0].hold == script.poses[0].hold
+    assert out.poses[0].sides == script.poses[0].sides
+    assert script.title == "Rest"  # the original is untouched
