@@ -203,6 +203,16 @@ def plan(script: Path, lengths: tuple[str, ...], as_json: bool, cache_dir: Path 
             click.echo(plan_table(p))
 
 
+def _translation_findings(path: Path, language: str | None) -> list[str]:
+    """check --language: what the translation misses, what went stale, markers that differ."""
+    from .script.translation import check_translation, load_translation, translation_path
+
+    if not language:
+        return []
+    tr = load_translation(translation_path(path, language))
+    return [f.one_line() for f in check_translation(tr)]
+
+
 @main.command()
 @click.argument("scripts", nargs=-1, required=True,
                 type=click.Path(dir_okay=False, path_type=Path))
@@ -210,9 +220,12 @@ def plan(script: Path, lengths: tuple[str, ...], as_json: bool, cache_dir: Path 
 @cache_option
 @with_between_options
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
+@click.option("--language", default=None, metavar="LANG",
+              help="Check the translation SCRIPT-minus-.yaml.LANG.yaml too (missing, stale, "
+                   "markers).")
 @handles_errors
 def check(scripts: tuple[Path, ...], cache_dir: Path | None, strict: bool,
-          **chosen: Any) -> None:
+          language: str | None, **chosen: Any) -> None:
     """Validate SCRIPTS without synthesizing any speech.
 
     Named lengths are checked exactly when the script's speech is cached, else against
@@ -224,15 +237,18 @@ def check(scripts: tuple[Path, ...], cache_dir: Path | None, strict: bool,
     failed = 0
     for path in scripts:
         try:
-            prep = prepare(path, RenderOptions(**chosen))
+            prep = prepare(path, RenderOptions(**chosen, language=language))
             check_named_lengths(prep, _cache(cache_dir, False))
             paced = pace_warnings(prep, _cache(cache_dir, False))
+            found = _translation_findings(path, language)
         except AudioBuilderError as exc:
             click.echo(f"error: {exc.one_line()}", err=True)
             failed += 1
             continue
         s = prep.script
-        warnings = _warn_tone(s) + paced
+        warnings = _warn_tone(s) + paced + found
+        for finding in found:
+            click.echo(f"warning: {finding}", err=True)
         for line, message in paced:
             click.echo(f"warning: {path}:{line}: {message}", err=True)
         if strict and warnings:

@@ -96,3 +96,34 @@ def test_apply_keeps_structure_and_takes_words(tmp_path: Path) -> None:
     assert out.poses[0].hold == script.poses[0].hold
     assert out.poses[0].sides == script.poses[0].sides
     assert script.title == "Rest"  # the original is untouched
+
+
+def test_cli_check_language_warns_and_strict_fails(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from audio_builder.cli import main
+
+    path = _tr(tmp_path, FULL.replace(H_TITLE, "00000000"))
+    script = str(tmp_path / "rest.yaml")
+    spanish = ["--language", "es", "--engine", "kokoro", "--voice", "dora"]
+    ok = CliRunner(mix_stderr=False).invoke(main, ["check", script, *spanish])
+    assert ok.exit_code == 0, ok.stderr
+    assert f"warning: {path}:4: stale: 'title' changed in rest.yaml:1" in ok.stderr
+    assert "'Descanso'" in ok.stdout  # checked in Spanish: the translated title
+    strict = CliRunner(mix_stderr=False).invoke(
+        main, ["check", script, "--language", "es", "--strict", "--engine", "kokoro",
+                     "--voice", "dora"])
+    assert strict.exit_code == 1
+
+
+def test_cli_check_language_without_translation_is_one_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from audio_builder.cli import main
+
+    (tmp_path / "rest.yaml").write_text(ORIGINAL)
+    result = CliRunner(mix_stderr=False).invoke(
+        main, ["check", str(tmp_path / "rest.yaml"), "--language", "fr"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {tmp_path}/rest.fr.yaml")
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -156,6 +156,10 @@ def prepare(path: Path, options: RenderOptions = DEFAULT_OPTIONS,
     `engines` finds the engine (the studio keeps its engines loaded between requests);
     `cache` keeps the bed's measures (default: the user cache)."""
     script = apply(load_script(path, text), options.between)
+    if options.language and options.language != script.language:  # words from NAME.LANG.yaml
+        from ..script.translation import apply_translation, load_translation, translation_path
+        script = apply_translation(
+            script, load_translation(translation_path(path, options.language)))
     if options.pace is not None:  # --pace over the script's pace:
         try:
             script = replace(script, pace_wpm=parse_pace(options.pace))
