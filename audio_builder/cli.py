@@ -143,9 +143,11 @@ def main(verbose: bool) -> None:
 @cache_option
 @no_cache_option
 @with_between_options
+@click.option("--language", default=None, metavar="LANG",
+              help="Speak the translation SCRIPT's NAME.LANG.yaml (out/NAME-LANG-LENGTH.mp3).")
 @handles_errors
 def render(script: Path, lengths: tuple[str, ...], output: Path | None, cache_dir: Path | None,
-           no_cache: bool, **chosen: Any) -> None:
+           no_cache: bool, language: str | None, **chosen: Any) -> None:
     """Render SCRIPT to an MP3 guided session."""
     from . import RATE
     from .pipeline.output import check_writable
@@ -157,9 +159,11 @@ def render(script: Path, lengths: tuple[str, ...], output: Path | None, cache_di
         raise click.UsageError("-o names one file; leave it out to render several lengths")
     started = time.perf_counter()
     cache = _cache(cache_dir, no_cache)
-    prep = prepare(script, RenderOptions(**chosen), tuple(dict.fromkeys(lengths)), cache=cache)
+    prep = prepare(script, RenderOptions(**chosen, language=language),
+                   tuple(dict.fromkeys(lengths)), cache=cache)
     _warn_tone(prep.script)
-    outs = [output or default_output(script, c.name) for c in prep.lengths]
+    tag = f"{language}-" if language else ""
+    outs = [output or default_output(script, tag + c.name) for c in prep.lengths]
     for out in outs:
         check_writable(out)
     session = Session(prep, speak(prep, cache))

@@ -127,3 +127,23 @@ def test_cli_check_language_without_translation_is_one_line(tmp_path: Path) -> N
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: {tmp_path}/rest.fr.yaml")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_render_language_es_with_kokoro_fits_exactly(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from audio_builder import RATE
+    from audio_builder.cli import main
+    from audio_builder.mp3.encode import decode
+
+    (tmp_path / "rest.yaml").write_text(ORIGINAL.replace("    sides:", "    hold: 5s..60s\n"
+                                                         "    sides:") + "lengths:\n  quick: 40s\n")
+    (tmp_path / "rest.es.yaml").write_text("translates: rest.yaml\nlanguage: es\ntexts:\n" + FULL)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner(mix_stderr=False).invoke(main, [
+        "render", "rest.yaml", "--language", "es", "--length", "quick",
+        "--engine", "kokoro", "--voice", "dora", "--cache-dir", str(tmp_path / "cache")])
+    assert result.exit_code == 0, result.stderr
+    out = tmp_path / "out" / "rest-es-quick.mp3"
+    assert len(decode(out)) == 40 * RATE
