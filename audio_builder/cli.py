@@ -143,8 +143,9 @@ def main(verbose: bool) -> None:
 @cache_option
 @no_cache_option
 @with_between_options
-@click.option("--language", default=None, metavar="LANG",
-              help="Speak the translation SCRIPT's NAME.LANG.yaml (out/NAME-LANG-LENGTH.mp3).")
+@click.option("--language", default=None, metavar="LANG|all",
+              help="Speak the translation NAME.LANG.yaml beside SCRIPT "
+                   "(out/NAME-LANG-LENGTH.mp3); all: the script and every translation.")
 @handles_errors
 def render(script: Path, lengths: tuple[str, ...], output: Path | None, cache_dir: Path | None,
            no_cache: bool, language: str | None, **chosen: Any) -> None:
@@ -154,27 +155,34 @@ def render(script: Path, lengths: tuple[str, ...], output: Path | None, cache_di
     from .pipeline.render import default_output, pace_warnings, prepare
     from .pipeline.session import Session, speak
     from .script.durations import clock
+    from .script.translation import languages_of
 
-    if output and len(lengths) > 1:
-        raise click.UsageError("-o names one file; leave it out to render several lengths")
+    languages: list[str | None] = [language]
+    if language == "all":  # the script and every translation beside it
+        languages = [None, *languages_of(script)]
+    if output and (len(lengths) > 1 or len(languages) > 1):
+        raise click.UsageError("-o names one file; leave it out to render several lengths "
+                               "or languages")
     started = time.perf_counter()
     cache = _cache(cache_dir, no_cache)
-    prep = prepare(script, RenderOptions(**chosen, language=language),
-                   tuple(dict.fromkeys(lengths)), cache=cache)
-    _warn_tone(prep.script)
-    tag = f"{language}-" if language else ""
-    outs = [output or default_output(script, tag + c.name) for c in prep.lengths]
-    for out in outs:
-        check_writable(out)
-    session = Session(prep, speak(prep, cache))
-    for line, message in pace_warnings(prep, session.speech.cache):
-        click.echo(f"warning: {script}:{line}: {message}", err=True)
-    plans = [session.plan(choice) for choice in session.lengths]
-    for plan, out in zip(plans, outs):
-        loudness = session.write(plan, out)
-        note = f"; left out: {', '.join(plan.dropped)}" if plan.dropped else ""
-        click.echo(f"wrote {out} ({clock(plan.total / RATE)}{note}; {loudness.summary()}) "
-                   f"in {time.perf_counter() - started:.1f}s")
+    preps = [prepare(script, RenderOptions(**chosen, language=lang),
+                     tuple(dict.fromkeys(lengths)), cache=cache) for lang in languages]
+    for lang, prep in zip(languages, preps):  # every error of every language, first
+        _warn_tone(prep.script)
+        for c in prep.lengths:
+            check_writable(output or default_output(script, f"{lang}-" * bool(lang) + c.name))
+    for lang, prep in zip(languages, preps):
+        outs = [output or default_output(script, f"{lang}-" * bool(lang) + c.name)
+                for c in prep.lengths]
+        session = Session(prep, speak(prep, cache))
+        for line, message in pace_warnings(prep, session.speech.cache):
+            click.echo(f"warning: {prep.script.path}:{line}: {message}", err=True)
+        plans = [session.plan(choice) for choice in session.lengths]
+        for plan, out in zip(plans, outs):
+            loudness = session.write(plan, out)
+            note = f"; left out: {', '.join(plan.dropped)}" if plan.dropped else ""
+            click.echo(f"wrote {out} ({clock(plan.total / RATE)}{note}; {loudness.summary()})"
+                       f" in {time.perf_counter() - started:.1f}s")
 
 
 @main.command()
@@ -407,11 +415,14 @@ def _every(ctx: click.Context, param: click.Parameter, value: str | None) -> int
               help="Also publish lengths this far apart (e.g. 5m), from the shortest each "
                    "script can take to full, for the page's \"how long do you have?\" "
                    "(the feed lists only the named lengths).")
+@click.option("--language", "languages", multiple=True, metavar="LANG|all",
+              help="Also publish each script's translation NAME.LANG.yaml (all: every one "
+                   "beside it): its own pages, a switch between languages, a feed each.")
 @cache_option
 @handles_errors
 def publish(scripts: tuple[Path, ...], site: Path, base_url: str | None,
             lengths: tuple[str, ...], title: str | None, every: int | None,
-            cache_dir: Path | None) -> None:
+            languages: tuple[str, ...], cache_dir: Path | None) -> None:
     """Publish SCRIPTS as a static site (pages, offline app, podcast feed) in SITE.
 
     Re-publishing encodes again only the sessions that changed.
@@ -422,7 +433,8 @@ def publish(scripts: tuple[Path, ...], site: Path, base_url: str | None,
     try:
         done = publish_site(list(dict.fromkeys(scripts)), site, _cache(cache_dir, False),
                             base_url, lengths, title, say=lambda m: click.echo(m, err=True),
-                            every=every)
+                            every=every, languages=("all",) if "all" in languages
+                            else tuple(dict.fromkeys(languages)))
     except KeyboardInterrupt:  # each file is whole or absent, and the record says which
         click.echo(f"interrupted; {site} keeps the sessions finished so far", err=True)
         sys.exit(EXIT_INTERRUPTED)

@@ -17,6 +17,9 @@ scope, and inherited by the commands tests run); the natural default, Kokoro, is
 where it is the subject (test_kokoro.py), with this unset."""
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+SHIPPED = sorted(p for p in (ROOT / "scripts").glob("*.yaml") if p.name.count(".") == 1)
+"""The shipped scripts (their translations, NAME.LANG.yaml, are not scripts)."""
+TRANSLATIONS = sorted(p for p in (ROOT / "scripts").glob("*.*.yaml"))
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, write_script
+from conftest import ROOT, SHIPPED, write_script
 
 from audio_builder.cli import main
 
@@ -14,7 +14,7 @@ def invoke(*args: str):
 
 
 def test_check_shipped_scripts():
-    scripts = sorted((ROOT / "scripts").glob("*.yaml"))
+    scripts = SHIPPED
     result = invoke("check", *scripts)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [

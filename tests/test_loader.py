@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import SHIPPED
 
 from audio_builder.errors import ScriptError
 from audio_builder.script.loader import load_script
@@ -342,7 +343,7 @@ def test_missing_file_is_a_script_error(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- good scripts
 
-SHIPPED = sorted((ROOT / "scripts").glob("*.yaml"))
+SHIPPED = SHIPPED
 
 
 def test_there_are_shipped_scripts() -> None:

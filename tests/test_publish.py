@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 import feedparser
 import pytest
 from click.testing import CliRunner
-from conftest import DATA, ROOT, write_script
+from conftest import DATA, SHIPPED, write_script
 from mutagen.id3 import ID3
 
 from audio_builder import RATE
@@ -430,7 +430,7 @@ def test_the_shipped_scripts_publish_with_every_hold_found(tmp_path):
     from audio_builder.script.loader import load_script
 
     site = tmp_path / "site"
-    scripts = sorted((ROOT / "scripts").glob("*.yaml"))
+    scripts = SHIPPED
     publish(*scripts, "-o", site, "--base-url", BASE, "--length", "short")
     feed = feedparser.parse((site / "feed.xml").read_bytes())
     assert [e.id for e in feed.entries] == [

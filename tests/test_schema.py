@@ -16,13 +16,14 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from conftest import SHIPPED
 
 from audio_builder.errors import ScriptError
 from audio_builder.script.loader import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = ROOT / "audio_builder" / "schema" / "pose-script.schema.json"
-SCRIPTS = sorted((ROOT / "scripts").glob("*.yaml"))
+SCRIPTS = SHIPPED
 
 BASE: dict[str, Any] = {
     "title": "Tiny",

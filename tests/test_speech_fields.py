@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, write_script
+from conftest import SHIPPED, write_script
 
 from audio_builder.cli import main
 from audio_builder.script.model import Pronunciation
@@ -134,7 +134,7 @@ def test_tone_allow_silences_what_the_script_means(tmp_path):
 
 
 def test_the_shipped_scripts_invite():
-    scripts = sorted((ROOT / "scripts").glob("*.yaml"))
+    scripts = SHIPPED
     result = run("check", "--strict", *scripts)
     assert result.exit_code == 0, result.output
     assert "warning" not in result.output

@@ -147,3 +147,131 @@ def test_render_language_es_with_kokoro_fits_exactly(tmp_path: Path,
     assert result.exit_code == 0, result.stderr
     out = tmp_path / "out" / "rest-es-quick.mp3"
     assert len(decode(out)) == 40 * RATE
+
+
+# -- one session in several languages: spoken, rendered, published --------------------------
+SIDED = """title: Hips
+poses:
+  - name: Knee Hug
+    sides: [right, left]
+    hold: 2s
+    cues:
+      - "Hug your {side} knee, and let your {other_side} leg rest."
+    switch: "Change sides."
+"""
+
+
+def _es(tmp_path: Path, cue: str = "Abraza la rodilla del lado {side}, y deja descansar "
+                                   "la pierna del lado {other_side}.") -> Path:
+    from audio_builder.script.translation import originals
+
+    script = tmp_path / "hips.yaml"
+    script.write_text(SIDED)
+    o = originals(script)
+    texts = {"title": "Caderas", "poses.0.name": "Rodilla al pecho",
+             "poses.0.cues.0": cue, "poses.0.switch": "Cambia de lado."}
+    body = "".join(f'  {k}: {{of: {text_hash(o[k].text)}, text: "{v}"}}\n'
+                   for k, v in texts.items())
+    (tmp_path / "hips.es.yaml").write_text(
+        "translates: hips.yaml\nlanguage: es\nside: {right: derecho, left: izquierdo}\n"
+        "texts:\n" + body)
+    return script
+
+
+def test_side_words_are_spoken_in_the_translation(tmp_path):
+    from audio_builder.plan import texts_to_speak
+
+    script = _es(tmp_path)
+    tr = load_translation(tmp_path / "hips.es.yaml")
+    said = texts_to_speak(apply_translation(load_script(script), tr))
+    joined = " ".join(said)
+    assert "rodilla del lado derecho" in joined and "pierna del lado izquierdo" in joined
+    assert "rodilla del lado izquierdo" in joined and "pierna del lado derecho" in joined
+    assert "right" not in joined and "left" not in joined
+
+
+def test_the_tone_check_knows_the_translations_words(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from audio_builder.cli import main
+
+    monkeypatch.delenv("AUDIO_BUILDER_ENGINE")  # Spanish: Kokoro's voice for it
+
+    script = _es(tmp_path, "Debes abrazar la rodilla del lado {side}, y la pierna del lado "
+                           "{other_side} descansa.")
+    result = CliRunner().invoke(main, ["check", str(script), "--language", "es", "--strict"])
+    assert result.exit_code == 1
+    assert f"warning: {tmp_path / 'hips.es.yaml'}:7: 'debes' commands rather than " \
+           "invites" in result.output
+    assert "'must'" not in result.output
+
+
+def test_render_all_languages_and_the_voice_follows(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from audio_builder.cli import main
+
+    monkeypatch.delenv("AUDIO_BUILDER_ENGINE")  # the language's default voice: Kokoro
+    script = _es(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["render", str(script), "--language", "all"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "hips-full.mp3").exists()
+    assert (tmp_path / "out" / "hips-es-full.mp3").exists()
+    from audio_builder.pipeline.options import RenderOptions
+    from audio_builder.pipeline.render import prepare
+
+    prep = prepare(script, RenderOptions(language="es"))
+    assert prep.engine is not None and prep.engine.identity()["engine"] == "kokoro"
+    assert prep.script.language == "es" and prep.script.path.name == "hips.es.yaml"
+
+
+def test_publish_every_language_with_a_switch_and_a_feed_each(tmp_path, browser,
+                                                             speech_cache, monkeypatch):
+    import feedparser
+
+    from audio_builder.publish.server import serving
+    from audio_builder.publish.site import publish
+    from audio_builder.speech.cache import Cache
+
+    monkeypatch.delenv("AUDIO_BUILDER_ENGINE")  # each language its default voice
+    script = _es(tmp_path)
+    site = tmp_path / "site"
+    publish([script], site, Cache(speech_cache), "https://example.org/y/",
+            languages=("all",))
+    en = (site / "hips" / "full.html").read_text()
+    es = (site / "hips-es" / "full.html").read_text()
+    assert '<html lang="en">' in en and '<html lang="es">' in es
+    assert 'href="../hips-es/full.html"' in en and ">Español<" in en
+    assert 'href="../hips/full.html"' in es and ">English<" in es
+    feeds = {rel: feedparser.parse((site / rel).read_bytes())
+             for rel in ("feed.xml", "feed-es.xml")}
+    assert feeds["feed.xml"].feed.language == "en"
+    assert feeds["feed-es.xml"].feed.language == "es"
+    assert [e.title for e in feeds["feed-es.xml"].entries] == ["Caderas"]
+    assert [e.title for e in feeds["feed.xml"].entries] == ["Hips"]
+    with serving(site) as base:  # the switch works in a real browser
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(base + "hips/full.html")
+        page.click("a.language")
+        page.wait_for_url("**/hips-es/full.html")
+        assert page.inner_text("#title") == "Caderas"
+        assert page.evaluate("document.documentElement.lang") == "es"
+        context.close()
+
+
+def test_the_shipped_translations_pass_check_strict(monkeypatch):
+    from click.testing import CliRunner
+    from conftest import ROOT, TRANSLATIONS
+
+    from audio_builder.cli import main
+
+    assert sorted(p.name for p in TRANSLATIONS) == ["deep-psoas-release.es.yaml",
+                                                    "deep-psoas-release.fr.yaml"]
+    monkeypatch.delenv("AUDIO_BUILDER_ENGINE")  # each language its default voice
+    for lang in ("es", "fr"):
+        result = CliRunner().invoke(main, ["check", str(ROOT / "scripts" /
+                                                        "deep-psoas-release.yaml"),
+                                           "--language", lang, "--strict"])
+        assert result.exit_code == 0, result.output

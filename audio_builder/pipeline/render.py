@@ -436,7 +436,7 @@ def pace_warnings(prep: Prepared, cache: Cache) -> list[tuple[int, str]]:
                 continue
             paused = k + 1 < len(cue.tokens) and isinstance(cue.tokens[k + 1], Pause)
             for side in ((None,) if "{" not in tok.text else tuple(SIDE_NAMES)):
-                said = sentences(expand_text(tok.text, side))
+                said = sentences(expand_text(tok.text, side, prep.script.side_words))
                 for sentence in said[:-1] if paused else said:  # her own pause rests it
                     samples = cache.length(clip_key(identity, prep.script.language,
                                                     prep.say(sentence)))

@@ -95,20 +95,25 @@ class Section:
     """Index of the pose, None for Welcome and Closing."""
 
 
-def expand_text(text: str, side: str | None) -> str:
-    """Fill {side} and {other_side} for one side of a two-sided pose."""
+def expand_text(text: str, side: str | None, words: dict[str, str] | None = None) -> str:
+    """Fill {side} and {other_side} for one side of a two-sided pose, in the script's
+    language (`words`: its side words; English without)."""
     if side is None:
         return text
-    return text.replace("{other_side}", SIDE_NAMES[side]).replace("{side}", side)
+    said = words or {}
+    return (text.replace("{other_side}", said.get(SIDE_NAMES[side], SIDE_NAMES[side]))
+            .replace("{side}", said.get(side, side)))
 
 
 class _Builder:
     """Appends items, putting the cue gap where two sounds would otherwise touch."""
 
-    def __init__(self, default_chime: str | None, pace: int | None = None) -> None:
+    def __init__(self, default_chime: str | None, pace: int | None = None,
+                 words: dict[str, str] | None = None) -> None:
         self.items: list[Item] = []
         self.default_chime = default_chime
         self.pace = pace
+        self.words = words
         self.new_cue = False
 
     def _say(self, text: str, followed_by_pause: bool) -> None:
@@ -136,7 +141,7 @@ class _Builder:
             if isinstance(tok, Text):
                 self._gap_before_sound()
                 after = cue.tokens[k + 1] if k + 1 < len(cue.tokens) else None
-                self._say(expand_text(tok.text, side), isinstance(after, Pause))
+                self._say(expand_text(tok.text, side, self.words), isinstance(after, Pause))
             elif isinstance(tok, Pause):
                 self.items.append(Silence(ms_to_samples(tok.ms)))
             elif isinstance(tok, Hold):
@@ -165,20 +170,20 @@ def _touches(before: Item | None, after: Item | None) -> bool:
     return isinstance(before, Speech) and isinstance(after, Speech | Ring)
 
 
-def movement_speech(cue: Cue, side: str | None) -> Speech:
+def movement_speech(cue: Cue, side: str | None, words: dict[str, str] | None = None) -> Speech:
     """What a movement's cue says on its breath: its words (or its recording), whole; the
     breath, not the pace, gives it its time."""
     for tok in cue.tokens:
         if isinstance(tok, Recording):
             return Speech(tok.text or "", tok.name)
     return Speech(expand_text(" ".join(t.text for t in cue.tokens if isinstance(t, Text)),
-                              side))
+                              side, words))
 
 
 def _pose_items(script: Script, index: int, pose: Pose) -> tuple[Item, ...]:
     if pose.flow is not None:  # a chime at its start (with_chimes) and, if asked, its end
         return (FlowSlot(index), *([Ring(pose.flow.chime)] if pose.flow.chime else []))
-    b = _Builder(script.chime, script.pace_wpm)
+    b = _Builder(script.chime, script.pace_wpm, script.side_words)
     sides: tuple[str | None, ...] = pose.sides or (None,)
     for n, side in enumerate(sides):
         if pose.sides:
@@ -217,7 +222,7 @@ def outline(script: Script) -> list[Section]:
 
 def _frame_items(script: Script, cues: tuple[Cue, ...]) -> tuple[Item, ...]:
     """Items of the intro or outro (empty if there is nothing in them to hear)."""
-    b = _Builder(script.chime, script.pace_wpm)
+    b = _Builder(script.chime, script.pace_wpm, script.side_words)
     for cue in cues:
         b.cue(cue, None, None)
     return tuple(b.items)
@@ -225,7 +230,7 @@ def _frame_items(script: Script, cues: tuple[Cue, ...]) -> tuple[Item, ...]:
 
 def cue_items(script: Script, cue: Cue, side: str | None = None) -> tuple[Item, ...]:
     """One cue's items as a session says it (for hearing a cue alone, in the studio)."""
-    b = _Builder(script.chime, script.pace_wpm)
+    b = _Builder(script.chime, script.pace_wpm, script.side_words)
     b.cue(cue, side, 0)
     return tuple(b.items)
 
@@ -243,7 +248,7 @@ def texts_to_speak(script: Script) -> list[str]:
                 for m in flow.movements:
                     for cue in m.cues:
                         for side in flow.sides or (None,):
-                            said = movement_speech(cue, side)
+                            said = movement_speech(cue, side, script.side_words)
                             if said.recording is None and said.text:
                                 seen.setdefault(said.text, None)
     return list(seen)

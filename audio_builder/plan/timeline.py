@@ -304,7 +304,7 @@ def flow_events(script: Script, pose: int, rounds: int, speech: dict[str, int]
                 "side": flow.sides.index(spot.side) if spot.side else None}
         if spot.start > t:
             out.append((EventKind.MOVEMENT, spot.start - t, dict(mark)))
-        said = movement_speech(movement.cue_for(spot.round), spot.side)
+        said = movement_speech(movement.cue_for(spot.round), spot.side, script.side_words)
         n = speech[said.key]
         check_cue_fits(script.path, flow, spot, n)
         out.append((EventKind.SPEECH, n, {**mark, "text": said.text or None,

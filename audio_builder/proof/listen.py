@@ -63,7 +63,7 @@ def cue_lines(prep: Prepared) -> dict[str, int]:
                 lines.setdefault(recording_key(tok.name), cue.line)
             elif isinstance(tok, Text):
                 for side in (None, *SIDE_NAMES):
-                    text = expand_text(tok.text, side)
+                    text = expand_text(tok.text, side, prep.script.side_words)
                     lines.setdefault(text, cue.line)
                     for s in sentences(text):
                         lines.setdefault(s, cue.line)

@@ -64,17 +64,18 @@ def guid(ep: Episode) -> str:
 
 def feed_xml(episodes: list[Episode], base: str, sizes: dict[str, int],
              dates: dict[str, str], title: str | None, versions: dict[str, str],
-             built: datetime) -> bytes:
+             built: datetime, rel: str = "feed.xml") -> bytes:
     """The feed of every episode; `base` ends with '/', `sizes` are MP3 bytes and
     `dates` first-published ISO times, both keyed by Episode.base; `versions` are the
     short hashes of each file ("tiny/full.mp3"), so a changed file has a new URL and
-    apps fetch it again (the guid stays); `built` is when the feed last changed."""
+    apps fetch it again (the guid stays); `built` is when the feed last changed; `rel`
+    the feed's own file (one per language)."""
     fg = FeedGenerator()
     fg.load_extension("podcast")
     fg.register_extension("podcastindex", PodcastIndex, PodcastIndexEntry)
     name = title or DEFAULT_TITLE
     fg.title(name)
-    fg.link(href=base + "feed.xml", rel="self")  # first: feedgen's RSS <link> is the last
+    fg.link(href=base + rel, rel="self")  # first: feedgen's RSS <link> is the last
     fg.link(href=base + "index.html", rel="alternate")
     fg.description(html.escape(", ".join(dict.fromkeys(ep.title for ep in episodes)) or name))
     fg.language(episodes[0].language if episodes else "en")

@@ -34,6 +34,17 @@ def mmss(seconds: float) -> str:
 
 
 _env.filters["mmss"] = mmss
+ENDONYMS = {"en": "English", "es": "Español", "fr": "Français", "it": "Italiano",
+            "pt": "Português", "de": "Deutsch", "hi": "हिन्दी", "ja": "日本語", "zh": "中文",
+            "nl": "Nederlands"}
+
+
+def language_name(code: str) -> str:
+    """A language as its speakers name it (the switch between a session's languages)."""
+    return ENDONYMS.get(code.split("-")[0].lower(), code)
+
+
+_env.filters["language_name"] = language_name
 _env.filters["duration"] = format_duration
 _env.globals["csp"] = CSP
 
@@ -70,10 +81,11 @@ def timeline_html(ep: Episode) -> str:
     return _env.get_template("_timeline.html").render(bars=bars, ticks=ticks)
 
 
-def session_html(ep: Episode, audio: str) -> str:
+def session_html(ep: Episode, audio: str, others: list[tuple[str, str]] | None = None) -> str:
     """One session at one length: player, chapters with their cues, timeline, cue sheet.
 
-    `audio` is the MP3's address relative to the page (versioned by its content)."""
+    `audio` is the MP3's address relative to the page (versioned by its content);
+    `others`: (language, address) of the same session and length in other languages."""
     chapters = []
     for c in ep.plan.chapters:
         cues = [e.text for e in ep.plan.events
@@ -82,14 +94,16 @@ def session_html(ep: Episode, audio: str) -> str:
     bars, ticks = timeline(ep)
     return _env.get_template("session.html").render(
         ep=ep, chapters=chapters, bars=bars, ticks=ticks, seconds=ep.seconds,
-        dropped=ep.plan.dropped, data=f"{ep.length}.json", audio=audio)
+        dropped=ep.plan.dropped, data=f"{ep.length}.json", audio=audio, others=others or [])
 
 
-def index_html(episodes: list[Episode], title: str | None, feed: str | None) -> str:
-    """Every session and its lengths, in the order the scripts were given; `feed` is the
-    feed's full address (students copy it into a podcast app)."""
+def index_html(episodes: list[Episode], title: str | None,
+               feeds: list[tuple[str, str, str]] | None = None) -> str:
+    """Every session and its lengths, in the order the scripts were given; `feeds`:
+    (language, file, full address) of each language's feed (students copy the address
+    into a podcast app)."""
     sessions: dict[str, list[Episode]] = {}
     for ep in episodes:
         sessions.setdefault(ep.slug, []).append(ep)
     return _env.get_template("index.html").render(
-        title=title or DEFAULT_TITLE, sessions=list(sessions.values()), feed=feed)
+        title=title or DEFAULT_TITLE, sessions=list(sessions.values()), feeds=feeds or [])

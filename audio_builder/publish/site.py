@@ -13,7 +13,7 @@ import json
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -29,6 +29,7 @@ from ..plan import reachable
 from ..script.durations import format_duration
 from ..script.loader import load_script
 from ..script.model import Script
+from ..script.translation import languages_of
 from ..speech.cache import Cache
 from .data import Episode, chapters_data, page_data
 from .files import Site, one_writer
@@ -149,24 +150,36 @@ def publish(scripts: list[Path], out: Path, cache: Cache, base_url: str | None =
             lengths: tuple[str, ...] = (), title: str | None = None,
             say: Callable[[str], None] = lambda _: None,
             options: RenderOptions = DEFAULT_OPTIONS,
-            progress: Progress | None = None, every: int | None = None) -> Outcome:
+            progress: Progress | None = None, every: int | None = None,
+            languages: tuple[str, ...] = ()) -> Outcome:
     """Render every script at its lengths into `out` and write the site around them,
     one publish at a time (see files.py); `progress` is told of speaking and encoding.
     `every` (samples): also a ladder of lengths that far apart, from the shortest each
     script can take to its full length, for the page's "how long do you have?" (not in
-    the feed, which lists the lengths named)."""
+    the feed, which lists the lengths named). `languages`: translations to publish beside
+    each script (NAME.LANG.yaml; ("all",): every one there is), each as its own session
+    (SLUG-LANG), its pages in its language, a switch between them, a feed per language."""
     with one_writer(out, say):
         return _publish(scripts, Site.open(out, cache.root / "publish"), cache, base_url,
-                        lengths, title, say, options, progress, every)
+                        lengths, title, say, options, progress, every, languages)
 
 
 def _publish(scripts: list[Path], site: Site, cache: Cache, base_url: str | None,
              lengths: tuple[str, ...], title: str | None, say: Callable[[str], None],
              options: RenderOptions, progress: Progress | None = None,
-             every: int | None = None) -> Outcome:
+             every: int | None = None, languages: tuple[str, ...] = ()) -> Outcome:
     per_script = choose_lengths(scripts, lengths)
-    preps = [(prepare(path, options, chosen, cache=cache), slug)
-             for path, chosen, slug in zip(scripts, per_script, assign_slugs(scripts, site))]
+    preps: list[tuple[Prepared, str]] = []
+    versions: dict[str, list[tuple[str, str]]] = {}
+    """slug -> (language, slug) of every language the session is published in."""
+    for path, chosen, slug in zip(scripts, per_script, assign_slugs(scripts, site)):
+        group = [(prepare(path, options, chosen, cache=cache), slug)]
+        for lang in (languages_of(path) if languages == ("all",) else languages):
+            group.append((prepare(path, replace(options, language=lang), chosen, cache=cache),
+                          f"{slug}-{lang}"))
+        for _, one in group:
+            versions[one] = [(p.script.language, s) for p, s in group]
+        preps += group
     for prep, _ in preps:
         prep.lengths = distinct(prep)
         check_case(prep)
@@ -179,6 +192,8 @@ def _publish(scripts: list[Path], site: Site, cache: Cache, base_url: str | None
         planned += [f"{slug}/{rung_name(k * every)}.{ext}" for _, slug in preps
                     for k in range(1, MAX_SESSION_S * RATE // every + 1)
                     for ext in ("mp3", "html", "json", "chapters.json")]
+    if base_url is not None:
+        planned += [f"feed-{p.script.language}.xml" for p, _ in preps]
     site.check_ours(planned + shell_files(base_url is not None))
     done = Outcome([], [], None)
     episodes: list[Episode] = []
@@ -188,33 +203,44 @@ def _publish(scripts: list[Path], site: Site, cache: Cache, base_url: str | None
             if not prep.lengths:
                 continue  # none of the lengths asked is this script's: nothing to speak
             made, rungs = _session(site, Session(prep, speak(prep, cache, progress)), slug,
-                                   done, say, progress, every)
+                                   done, say, progress, every, versions[slug])
             episodes += made
             ladder |= {f"{slug}/{r}" for r in rungs}
-        if base_url is not None:
-            from .feed import feed_xml
-
+        feeds: list[tuple[str, str]] = []
+        if base_url is not None:  # one feed per language (a feed has one <language>)
             named = [ep for ep in episodes if ep.base not in ladder]  # the feed: named only
-            sizes = {ep.base: site.path(f"{ep.base}.mp3").stat().st_size for ep in named}
-            dates = {ep.base: site.sources[f"{ep.base}.mp3"]["published"] for ep in named}
-            versions = {rel: site.files[rel][:12] for ep in named
-                        for rel in (f"{ep.base}.mp3", f"{ep.base}.chapters.json")}
-            # lastBuildDate moves only when the feed does: an unchanged one stays unchanged
-            built = _date(site.sources.get("feed.xml", {}).get("built"))
-            xml = feed_xml(named, base_url, sizes, dates, title, versions, built or _now())
-            if built is None or hashlib.sha256(xml).hexdigest() != site.files.get("feed.xml"):
-                built = _now()
-                xml = feed_xml(named, base_url, sizes, dates, title, versions, built)
-                site.sources["feed.xml"] = {"built": built.isoformat()}
-            site.write("feed.xml", xml)
+            first = named[0].language if named else "en"
+            for lang in dict.fromkeys(ep.language for ep in named):
+                rel = "feed.xml" if lang == first else f"feed-{lang}.xml"
+                _feed(site, rel, [ep for ep in named if ep.language == lang], base_url, title)
+                feeds.append((lang, rel))
             done = Outcome(done.encoded, done.kept, "feed.xml")
-        feed_url = base_url + "feed.xml" if base_url else None
-        site.write("index.html", index_html(episodes, title, feed_url).encode("utf-8"))
+        site.write("index.html", index_html(episodes, title, [
+            (lang, rel, (base_url or "") + rel) for lang, rel in feeds]).encode("utf-8"))
         for rel, data in shell(title or DEFAULT_TITLE).items():
             site.write(rel, data)
     finally:
         site.save()
     return done
+
+
+def _feed(site: Site, rel: str, named: list[Episode], base_url: str,
+          title: str | None) -> None:
+    """A podcast feed of these episodes (one language), re-dated only when it changes."""
+    from .feed import feed_xml
+
+    sizes = {ep.base: site.path(f"{ep.base}.mp3").stat().st_size for ep in named}
+    dates = {ep.base: site.sources[f"{ep.base}.mp3"]["published"] for ep in named}
+    versions = {r: site.files[r][:12] for ep in named
+                for r in (f"{ep.base}.mp3", f"{ep.base}.chapters.json")}
+    # lastBuildDate moves only when the feed does: an unchanged one stays unchanged
+    built = _date(site.sources.get(rel, {}).get("built"))
+    xml = feed_xml(named, base_url, sizes, dates, title, versions, built or _now(), rel)
+    if built is None or hashlib.sha256(xml).hexdigest() != site.files.get(rel):
+        built = _now()
+        xml = feed_xml(named, base_url, sizes, dates, title, versions, built, rel)
+        site.sources[rel] = {"built": built.isoformat()}
+    site.write(rel, xml)
 
 
 def _now() -> datetime:
@@ -263,7 +289,8 @@ def ladder(session: Session, every: int) -> list[LengthChoice]:
 
 def _session(site: Site, session: Session, slug: str, done: Outcome,
              say: Callable[[str], None], progress: Progress | None = None,
-             every: int | None = None) -> tuple[list[Episode], set[str]]:
+             every: int | None = None, versions: list[tuple[str, str]] | None = None
+             ) -> tuple[list[Episode], set[str]]:
     """One script at each of its lengths: MP3 (only if changed), data, chapters, page;
     and its lengths.json (every length published, for the page's "how long do you
     have?"). Returns the episodes and the ladder's length names."""
@@ -292,7 +319,9 @@ def _session(site: Site, session: Session, slug: str, done: Outcome,
         audio = f"{ep.length}.mp3?v={site.files[rel][:12]}"  # a new file, a new URL
         site.write(f"{ep.base}.json", _json(page_data(ep, audio)))
         site.write(f"{ep.base}.chapters.json", _json(chapters_data(ep)))
-        site.write(f"{ep.base}.html", session_html(ep, audio).encode("utf-8"))
+        others = [(lang, f"../{other}/{ep.length}.html") for lang, other in versions or []
+                  if other != slug]
+        site.write(f"{ep.base}.html", session_html(ep, audio, others).encode("utf-8"))
         episodes.append(ep)
     site.write(f"{slug}/lengths.json", _json([
         {"name": ep.length, "seconds": round(ep.seconds, 3), "page": f"{ep.length}.html"}

@@ -159,6 +159,9 @@ class Script:
     """The inhale of one breath (breath: {in: 2s, out: 3s}); None: half of breath_ms."""
     pace_wpm: int | None = 130
     """Words a minute each cue keeps (pace: calm); None: the voice's own (pace: off)."""
+    side_words: dict[str, str] = field(default_factory=dict)
+    """How {side} and {other_side} are said: right -> derecho in a Spanish translation;
+    empty: the English words."""
 
     @property
     def recordings_used(self) -> dict[str, int]:

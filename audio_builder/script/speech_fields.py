@@ -117,6 +117,8 @@ class _Rule:
     say: str
     instead: str
     unless: tuple[str, ...]
+    language: str = "en"
+    """The language whose cues the rule reads (tone.yaml's `language`, default en)."""
 
 
 TONE_FILE = Path(__file__).resolve().parent / "tone.yaml"
@@ -126,7 +128,8 @@ TONE_FILE = Path(__file__).resolve().parent / "tone.yaml"
 def tone_rules() -> tuple[_Rule, ...]:
     data = yaml.safe_load(TONE_FILE.read_text(encoding="utf-8"))
     return tuple(_Rule(_plain(d["say"]), str(d["instead"]),
-                       tuple(_plain(u) for u in d.get("unless", ()))) for d in data)
+                       tuple(_plain(u) for u in d.get("unless", ())),
+                       str(d.get("language", "en"))) for d in data)
 
 
 def _plain(text: str) -> str:
@@ -140,10 +143,11 @@ def _has(text: str, phrase: str) -> list[tuple[int, int]]:
 def tone_warnings(script: Script) -> list[ToneWarning]:
     """Where a cue commands instead of inviting, by tone.yaml, less what the script allows."""
     out = []
+    language = script.language.replace("_", "-").split("-")[0].lower()
     for cue in sorted(script.all_cues(), key=lambda c: c.line):
         words = _plain(" ".join(t.text for t in cue.tokens if isinstance(t, Text)))
         for rule in tone_rules():
-            if rule.say in script.tone_allow:
+            if rule.say in script.tone_allow or rule.language != language:
                 continue
             fine = [span for u in rule.unless for span in _has(words, u)]
             hits = [s for s in _has(words, rule.say)

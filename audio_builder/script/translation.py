@@ -11,12 +11,15 @@ original text when it was translated. So:
 - a key the original lacks is an error (a field the original lacks);
 - markers ([pause 2s], [breaths 4], [chime], [hold], <break/>, {side}, {other_side}) must be
   the same, in the same order, as the original's.
-`side:` maps the original's side words to the language's; it is read and kept, not yet
-spoken (the planner's {other_side} lookup knows only right/left).
+`side:` maps the original's side words to the language's (right: derecho), spoken for
+{side} and {other_side}; `pronounce:` gives the language's own respellings (the
+original's are for its voice). The voice follows the language: a voice the original
+names is dropped (its speed kept), so the language's default voice speaks.
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import re
 from dataclasses import dataclass, replace
@@ -25,8 +28,9 @@ from pathlib import Path
 import yaml
 
 from ..errors import ScriptError, Where
+from . import speech_fields
 from .markers import MarkerError, parse_cue
-from .model import Cue, Pose, Script
+from .model import Cue, Pose, Pronunciation, Script, VoiceSpec
 from .yaml_nodes import Ctx, compose, is_null, mapping, read_text
 
 _MARKER = re.compile(r"\[[^\]]*\]|\{\s*(?:other_side|side)\s*\}|<\s*break[^>]*>", re.IGNORECASE)
@@ -45,6 +49,16 @@ def markers_of(text: str) -> tuple[str, ...]:
 
 def translation_path(script: Path, language: str) -> Path:
     return script.with_name(f"{script.stem}.{language}.yaml")
+
+
+def languages_of(script: Path) -> list[str]:
+    """The languages of the translations beside a script (NAME.LANG.yaml), sorted."""
+    found = []
+    for path in sorted(script.parent.glob(f"{glob.escape(script.stem)}.*.yaml")):
+        lang = path.name[len(script.stem) + 1:-len(".yaml")]
+        if _LANGUAGE.fullmatch(lang) and not path.is_symlink():
+            found.append(lang)
+    return found
 
 
 @dataclass(frozen=True)
@@ -71,6 +85,7 @@ class Translation:
     translates: Path
     texts: dict[str, Translated]
     sides: dict[str, str]
+    pronounce: tuple[Pronunciation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,7 +145,7 @@ def load_translation(path: str | Path) -> Translation:
     lines = text.splitlines()
     ctx = Ctx(path, lines)
     root = compose(path, text)
-    allowed = ("translates", "language", "side", "texts")
+    allowed = ("translates", "language", "side", "texts", "pronounce")
     fields = {k: v for k, (_, v) in mapping(ctx, root, allowed, "a translation").items()}
     if "translates" not in fields or "language" not in fields or "texts" not in fields:
         raise ScriptError("a translation needs 'translates', 'language' and 'texts'",
@@ -149,6 +164,10 @@ def load_translation(path: str | Path) -> Translation:
         if not isinstance(node, yaml.MappingNode):
             raise ctx.error(node, "'side' must map side words to this language's (right: derecho)")
         sides = {str(k.value): str(v.value) for k, v in node.value}
+        if not set(sides) <= {"right", "left"} or not all(w.strip() for w in sides.values()):
+            raise ctx.error(node, "'side' maps right and left to this language's words "
+                                  "(right: derecho, left: izquierdo)")
+    respell = speech_fields.pronounce(ctx, fields["pronounce"]) if "pronounce" in fields else ()
     node = fields["texts"]
     if not isinstance(node, yaml.MappingNode):
         raise ctx.error(node, "'texts' must map positions (poses.0.name) to {of, text}")
@@ -169,7 +188,7 @@ def load_translation(path: str | Path) -> Translation:
             parse_cue(item.text, 5000, two_sided=True)
         except MarkerError as exc:
             raise ScriptError(str(exc), Where(path, item.line)) from None
-    return Translation(path, language, source, texts, sides)
+    return Translation(path, language, source, texts, sides, respell)
 
 
 def check_translation(tr: Translation) -> list[Finding]:
@@ -193,10 +212,12 @@ def check_translation(tr: Translation) -> list[Finding]:
 
 
 def _cue(tr: Translation, key: str, cue: Cue, breath_ms: int, two_sided: bool) -> Cue:
+    """The translated cue, at its line in the translation (what check says of it points
+    there); the original's where the translation lacks it."""
     item = tr.texts.get(key)
     if item is None:
         return cue
-    return Cue(parse_cue(item.text, breath_ms, two_sided), cue.line)
+    return Cue(parse_cue(item.text, breath_ms, two_sided), item.line)
 
 
 def apply_translation(script: Script, tr: Translation) -> Script:
@@ -219,9 +240,13 @@ def apply_translation(script: Script, tr: Translation) -> Script:
         ))
     return replace(
         script,
+        path=tr.path,  # beside the original: its sounds are found alike
         title=t["title"].text if "title" in t else script.title,
         description=t["description"].text if "description" in t else script.description,
         language=tr.language,
+        voice=VoiceSpec(speed=script.voice.speed),  # the language's own voice
+        pronounce=tr.pronounce,
+        side_words=dict(tr.sides),
         intro=cues("intro", script.intro),
         outro=cues("outro", script.outro),
         poses=tuple(poses),
