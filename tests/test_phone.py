@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -50,16 +51,26 @@ def url(site: Path) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
+@contextmanager
+def phone_page(browser: Browser, script: str) -> Iterator[tuple[Page, list[str]]]:
+    """A page at a phone's size with `script` run before the site's, and the errors it
+    logs."""
     context = browser.new_context(**PHONE)
-    context.add_init_script(RECORD)
+    context.add_init_script(script)
     page = context.new_page()
     problems: list[str] = []
     page.on("console", lambda m: m.type == "error" and problems.append(m.text))
     page.on("pageerror", lambda e: problems.append(str(e)))
-    yield page, problems
-    context.close()
+    try:
+        yield page, problems
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
+    with phone_page(browser, RECORD) as opened:
+        yield opened
 
 
 
@@ -118,11 +129,11 @@ NO_WAKE = "delete Navigator.prototype.wakeLock;"
 
 
 def test_the_screen_stays_on_while_it_plays_when_asked(browser: Browser, url: str):
-    context = browser.new_context(**PHONE)
-    context.add_init_script(SPY_WAKE)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    with phone_page(browser, SPY_WAKE) as (page, problems):
+        _screen_stays_on(page, problems, url)
+
+
+def _screen_stays_on(page: Page, problems: list[str], url: str) -> None:
     page.goto(url + "tiny/full.html")
     page.wait_for_selector("#awake-row:not([hidden])")
     page.check("#awake")
@@ -134,15 +145,14 @@ def test_the_screen_stays_on_while_it_plays_when_asked(browser: Browser, url: st
     page.wait_for_selector("#awake-row:not([hidden])")
     assert page.is_checked("#awake")
     assert problems == []
-    context.close()
 
 
 def test_without_wake_lock_the_toggle_is_hidden_and_nothing_fails(browser: Browser, url: str):
-    context = browser.new_context(**PHONE)
-    context.add_init_script(NO_WAKE)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    with phone_page(browser, NO_WAKE) as (page, problems):
+        _no_wake_lock(page, problems, url)
+
+
+def _no_wake_lock(page: Page, problems: list[str], url: str) -> None:
     page.goto(url + "tiny/full.html")
     until(page, "isFinite(document.getElementById('audio').duration)")
     page.evaluate("document.getElementById('audio').play()")
@@ -150,10 +160,9 @@ def test_without_wake_lock_the_toggle_is_hidden_and_nothing_fails(browser: Brows
     assert page.evaluate("'wakeLock' in navigator") is False
     assert page.is_hidden("#awake-row")
     assert problems == []
-    context.close()
 
 
-def _resume_offer(page: Page, url: str, plan: dict, online: bool = True) -> None:
+def _resume_offer(page: Page, url: str, plan: dict) -> None:
     chapters = plan["chapters"]
     middle = chapters[1]["start_s"] + 0.6 * (chapters[1]["end_s"] - chapters[1]["start_s"])
     assert middle > 10
