@@ -193,9 +193,11 @@ def render(script: Path, lengths: tuple[str, ...], output: Path | None, cache_di
 @cache_option
 @no_cache_option
 @with_between_options
+@click.option("--language", default=None, metavar="LANG",
+              help="Plan the translation NAME.LANG.yaml beside SCRIPT.")
 @handles_errors
 def plan(script: Path, lengths: tuple[str, ...], as_json: bool, cache_dir: Path | None,
-         no_cache: bool, **chosen: Any) -> None:
+         no_cache: bool, language: str | None, **chosen: Any) -> None:
     """Show the timeline of SCRIPT without writing audio.
 
     Speech durations come from the cache; what is missing is synthesized (and cached).
@@ -205,7 +207,7 @@ def plan(script: Path, lengths: tuple[str, ...], as_json: bool, cache_dir: Path 
 
     if as_json and len(lengths) > 1:
         raise click.UsageError("--json prints one plan; give one --length")
-    session = open_session(script, RenderOptions(**chosen), lengths,
+    session = open_session(script, RenderOptions(**chosen, language=language), lengths,
                            _cache(cache_dir, no_cache))
     for choice in session.lengths:
         p = session.plan(choice)
