@@ -95,6 +95,17 @@ class Section:
     """Index of the pose, None for Welcome and Closing."""
 
 
+FRAME_TITLES = {"en": ("Welcome", "Closing"), "es": ("Bienvenida", "Cierre"),
+                "fr": ("Accueil", "Clôture"), "it": ("Benvenuto", "Chiusura"),
+                "pt": ("Boas-vindas", "Encerramento"), "de": ("Willkommen", "Abschluss")}
+"""The chapters before the first pose and after the last, in the session's language."""
+
+
+def frame_titles(language: str) -> tuple[str, str]:
+    return FRAME_TITLES.get(language.replace("_", "-").split("-")[0].lower(),
+                            FRAME_TITLES["en"])
+
+
 def expand_text(text: str, side: str | None, words: dict[str, str] | None = None) -> str:
     """Fill {side} and {other_side} for one side of a two-sided pose, in the script's
     language (`words`: its side words; English without)."""
@@ -203,7 +214,7 @@ def outline(script: Script) -> list[Section]:
     sections: list[Section] = []
     welcome = _frame_items(script, script.intro)
     if welcome:
-        sections.append(Section("Welcome", welcome))
+        sections.append(Section(frame_titles(script.language)[0], welcome))
     for i, pose in enumerate(script.poses):
         items = _pose_items(script, i, pose)
         if _heard(items) is None:
@@ -212,7 +223,7 @@ def outline(script: Script) -> list[Section]:
         sections.append(Section(pose.name, items, i))
     closing = _frame_items(script, script.outro)
     if closing:
-        sections.append(Section("Closing", closing))
+        sections.append(Section(frame_titles(script.language)[1], closing))
     if not any(isinstance(i, Speech | Ring) for s in with_chimes(script, sections)
                for i in s.items):
         raise ScriptError("the script has nothing to say or play: every cue is only pauses "
