@@ -121,6 +121,7 @@ if ('wakeLock' in navigator) {
     const lock = new EventTarget();
     lock.released = false;
     lock.release = async () => { lock.released = true; window.__wake.push('released'); };
+    window.__lock = lock;
     return Promise.resolve(lock);
   };
 }
@@ -145,6 +146,36 @@ def _screen_stays_on(page: Page, problems: list[str], url: str) -> None:
     page.wait_for_selector("#awake-row:not([hidden])")
     assert page.is_checked("#awake")
     assert problems == []
+
+
+def test_the_wake_lock_is_asked_again_when_the_page_shows_again(browser: Browser, url: str):
+    """The browser drops the lock when the page is hidden; shown again while it plays,
+    the page asks anew (and not while paused, nor when the toggle is off)."""
+    context = browser.new_context(**PHONE)
+    context.add_init_script(SPY_WAKE)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(url + "tiny/full.html")
+    page.wait_for_selector("#awake-row:not([hidden])")
+    page.check("#awake")
+    page.evaluate("document.getElementById('audio').play()")
+    until(page, "window.__wake.filter((w) => w === 'screen').length === 1")
+    hide_and_show = """window.__lock.dispatchEvent(new Event('release'));
+        document.dispatchEvent(new Event('visibilitychange'));"""
+    page.evaluate(hide_and_show)
+    until(page, "window.__wake.filter((w) => w === 'screen').length === 2")
+    page.evaluate("document.getElementById('audio').pause()")
+    until(page, "window.__wake.includes('released')")
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # paused
+    page.uncheck("#awake")
+    page.evaluate("document.getElementById('audio').play()")  # toggle off
+    until(page, "document.getElementById('audio').currentTime > 0.2")
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__wake.filter((w) => w === 'screen').length") == 2
+    assert problems == []
+    context.close()
 
 
 def test_without_wake_lock_the_toggle_is_hidden_and_nothing_fails(browser: Browser, url: str):
@@ -210,19 +241,34 @@ def test_how_long_do_you_have_opens_the_nearest_length(phone: tuple[Page, list[s
     names = [entry["name"] for entry in lengths]
     assert "full" in names and "quick" in names and len(names) >= 4  # and the ladder
     assert [e["seconds"] for e in lengths] == sorted(e["seconds"] for e in lengths)
+    # The tiny session lasts under a minute, so whole minutes all land on full: the test
+    # lets the field take fractions to reach the rungs between (students type minutes).
+    fraction = "(() => { const m = document.getElementById('minutes'); m.step = 'any';" \
+               " m.min = '0'; })()"
+    opened = set()
+    for minutes in (0.3, 0.6):
+        best = min(lengths, key=lambda e: abs(e["seconds"] - 60 * minutes))
+        assert best["name"] != "full"
+        opened.add(best["name"])
+        page.goto(url + "tiny/full.html")
+        page.wait_for_selector("#how-long:not([hidden])")
+        page.evaluate(fraction)
+        page.fill("#minutes", str(minutes))
+        page.click("#how-long button[type=submit]")
+        page.wait_for_url(f"**/tiny/{best['name']}.html")  # and it plays, the hash gone
+        until(page, "document.getElementById('audio').currentTime > 0.2"
+                    " && !document.getElementById('audio').paused && location.hash === ''")
+        src = page.evaluate("document.getElementById('audio').src")
+        assert f"/tiny/{best['name']}.mp3?v=" in src
+    assert len(opened) == 2  # a rung of the ladder and a named length
+    # the full length's own page answers "this one" when it is the nearest
     page.goto(url + "tiny/full.html")
     page.wait_for_selector("#how-long:not([hidden])")
-    want = 1  # minute: the nearest published length to 60 s
-    best = min(lengths, key=lambda e: abs(e["seconds"] - 60 * want))
-    page.fill("#minutes", str(want))
+    page.fill("#minutes", "1")
     page.click("#how-long button[type=submit]")
-    if best["name"] == "full":
-        page.wait_for_selector("#how-long-answer:text('This one')")
-    else:
-        page.wait_for_url(f"**/tiny/{best['name']}.html")
-        until(page, "document.getElementById('title') !== null")
+    page.wait_for_selector("#how-long-answer:text('This one')")
+    assert page.url.endswith("tiny/full.html")
     assert problems == []
-
 
 def test_the_feed_lists_the_named_lengths_only_and_the_app_installs(site: Path):
     import feedparser
@@ -244,3 +290,43 @@ def test_the_feed_lists_the_named_lengths_only_and_the_app_installs(site: Path):
         data = (site / src).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         assert struct.unpack(">II", data[16:24]) == tuple(int(n) for n in size.split("x"))
+
+
+def test_the_ladder_runs_from_the_shortest_to_full_in_steps(site: Path):
+    """Every length beside the named ones is a whole step, between what the script can
+    take and full, with its MP3, page and data published like any other."""
+    from mutagen.mp3 import MP3
+
+    lengths = json.loads((site / "tiny" / "lengths.json").read_text(encoding="utf-8"))
+    full = next(e["seconds"] for e in lengths if e["name"] == "full")
+    rungs = [e for e in lengths if e["name"] not in ("full", "quick")]
+    assert rungs
+    for rung in rungs:
+        assert rung["seconds"] % LADDER_S == 0 and 0 < rung["seconds"] < full
+        assert rung["name"] == f"{round(rung['seconds'])}s"
+        for ext in ("html", "json", "chapters.json"):
+            assert (site / "tiny" / f"{rung['name']}.{ext}").is_file()
+        heard = MP3(site / "tiny" / f"{rung['name']}.mp3").info.length
+        assert abs(heard - rung["seconds"]) < 0.1
+    # the step below the lowest rung is shorter than the script can be squeezed into
+    from click.testing import CliRunner
+
+    from audio_builder.cli import main
+
+    below = round(min(r["seconds"] for r in rungs)) - LADDER_S
+    result = CliRunner().invoke(main, ["plan", str(DATA / "tiny.yaml"), "--length",
+                                       f"{below}s"])
+    assert result.exit_code != 0, result.output
+    assert "shortest" in result.output or "too short" in result.output, result.output
+
+
+def test_lengths_every_asks_at_least_a_minute_apart(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from audio_builder.cli import main
+
+    result = CliRunner().invoke(main, ["publish", str(DATA / "tiny.yaml"), "-o",
+                                       str(tmp_path / "site"), "--lengths-every", "30s"])
+    assert result.exit_code != 0
+    assert "at least a minute apart" in result.output
+    assert not (tmp_path / "site").exists()

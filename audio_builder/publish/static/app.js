@@ -319,9 +319,14 @@
           return;
         }
         answer.textContent = "Opening " + best.name + " (" + clock(best.seconds) + ")…";
-        location.href = best.page;
+        location.href = best.page + "#play";  // it plays on arrival, as it was asked
       });
     }).catch(() => {});
+    if (location.hash === "#play") {
+      // arrived from "how long do you have?": play it (the browser may want a tap first)
+      history.replaceState(null, "", location.pathname + location.search);
+      audio.play().catch(() => {});
+    }
   }
 
   // "Keep for offline": this page, its data and its audio go into the worker's cache.
