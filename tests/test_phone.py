@@ -330,3 +330,67 @@ def test_lengths_every_asks_at_least_a_minute_apart(tmp_path: Path):
     assert result.exit_code != 0
     assert "at least a minute apart" in result.output
     assert not (tmp_path / "site").exists()
+
+
+def _pixels(data: bytes):
+    """The RGB pixels of a PNG written by icons.py (8-bit RGB, one IDAT, filter 0)."""
+    import struct
+    import zlib
+
+    import numpy as np
+
+    w, h = struct.unpack(">II", data[16:24])
+    assert data[24:26] == b"\x08\x02"  # 8 bits, RGB
+    start = data.index(b"IDAT") + 4
+    length = struct.unpack(">I", data[start - 8:start - 4])[0]
+    raw = np.frombuffer(zlib.decompress(data[start:start + length]), np.uint8)
+    rows = raw.reshape(h, 1 + w * 3)
+    assert (rows[:, 0] == 0).all()
+    return rows[:, 1:].reshape(h, w, 3)
+
+
+def test_the_maskable_icon_bleeds_to_the_edges_and_keeps_the_disc_in_the_safe_zone(
+        site: Path):
+    import numpy as np
+
+    manifest = json.loads((site / "manifest.webmanifest").read_text(encoding="utf-8"))
+    src = next(i["src"] for i in manifest["icons"] if i.get("purpose") == "maskable")
+    px = _pixels((site / src).read_bytes())
+    size = px.shape[0]
+    background = np.array([0x11, 0x14, 0x17])
+    for edge in (px[0], px[-1], px[:, 0], px[:, -1]):  # a phone may crop to any shape
+        assert (edge == background).all()
+    y, x = np.mgrid[0:size, 0:size] + 0.5
+    drawn = (px != background).any(axis=2)
+    radius = np.hypot(x - size / 2, y - size / 2)[drawn]
+    assert drawn.sum() > 0.1 * size * size and radius.max() <= 0.4 * size
+    # the plain icon's disc is larger: the same drawing, not scaled down
+    plain = _pixels((site / "icon-512.png").read_bytes())
+    assert (plain != background).any(axis=2).sum() > drawn.sum()
+
+
+def test_the_app_opens_from_the_home_screen_offline(browser: Browser, url: str):
+    """The manifest's start_url, within its scope, is served by the worker offline."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(url + "index.html")
+    until(page, "navigator.serviceWorker.controller !== null", 20)
+    manifest = page.evaluate("""fetch(document.querySelector('link[rel=manifest]').href)
+        .then((r) => r.json())""")
+    start = page.evaluate(f"new URL({json.dumps(manifest['start_url'])}, "
+                          "document.querySelector('link[rel=manifest]').href).href")
+    scope = page.evaluate(f"new URL({json.dumps(manifest['scope'])}, "
+                          "document.querySelector('link[rel=manifest]').href).href")
+    assert start.startswith(scope) and start.startswith(url)
+    context.set_offline(True)
+    page.goto(start)
+    page.wait_for_selector("a[href*='tiny/']")
+    # its style and the home screen's icons come from the worker's cache too
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") != \
+        "rgba(0, 0, 0, 0)"
+    for icon in ("icon-192.png", "icon-512.png"):
+        assert page.evaluate(f"fetch({json.dumps(url + icon)}).then((r) => r.ok)")
+    assert problems == []
+    context.close()
