@@ -394,3 +394,37 @@ def test_the_app_opens_from_the_home_screen_offline(browser: Browser, url: str):
         assert page.evaluate(f"fetch({json.dumps(url + icon)}).then((r) => r.ok)")
     assert problems == []
     context.close()
+
+
+def test_a_hostile_pose_name_in_the_offer_to_carry_on_stays_text(
+        browser: Browser, tmp_path: Path, speech_cache: Path):
+    hostile = tmp_path / "site"
+    publish([DATA / "hostile" / "hostile.yaml"], hostile, Cache(speech_cache))
+    plan = json.loads((hostile / "hostile" / "full.json").read_text(encoding="utf-8"))
+    pose = next(c for c in plan["chapters"] if c["title"].startswith("<img"))
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    problems: list[str] = []
+    dialogs: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    with serving(hostile) as base:
+        page.goto(base + "hostile/full.html")
+        until(page, "isFinite(document.getElementById('audio').duration)")
+        # a position kept in the pose (the page offers one kept past 10 s)
+        kept = max(10.5, (pose["start_s"] + pose["end_s"]) / 2)
+        page.evaluate(f"localStorage.setItem('ab-position:' + location.pathname, "
+                      f"JSON.stringify({{t: {kept}, at: Date.now()}}))")
+        page.reload()
+        page.wait_for_selector("#resume:not([hidden])")
+        page.reload()  # left without choosing: the offer is still there next time
+        page.wait_for_selector("#resume:not([hidden])")
+        at = next(c for c in plan["chapters"] if c["start_s"] <= kept < c["end_s"])
+        assert at["title"] in page.inner_text("#resume-text")
+        assert page.inner_text("#resume-go").startswith(f"Continue at {at['title']} (")
+        assert page.locator("#resume img, #resume b, #resume script").count() == 0
+        page.click("#resume-go")
+        until(page, f"Math.abs(document.getElementById('audio').currentTime - "
+                    f"{at['start_s']}) < 0.5")
+    assert dialogs == [] and problems == []
+    context.close()

@@ -231,11 +231,12 @@
     let last = 0;
     function save(force) {
       const t = audio.currentTime;
+      // not played yet (left while the offer was showing): the kept position stays
+      if (t < 1 || audio.ended) return;
       if (!force && Math.abs(t - last) < 5) return;
       last = t;
       try {
-        if (audio.ended || t < 1) store.removeItem(key);
-        else store.setItem(key, JSON.stringify({ t: t, at: Date.now() }));
+        store.setItem(key, JSON.stringify({ t: t, at: Date.now() }));
       } catch (e) { /* storage full or refused: nothing to keep */ }
     }
     audio.addEventListener("timeupdate", () => save(false));
