@@ -219,6 +219,40 @@ def test_a_position_is_kept_on_the_device_and_offered_after_a_reload(
     assert problems == []
 
 
+def test_the_position_is_kept_while_playing_and_start_again_forgets_it(
+        phone: tuple[Page, list[str]], url: str, site: Path):
+    """Kept as it plays (not only on pause): leaving mid-play, by another page, keeps
+    it; "Start again" goes to 0:00 and forgets it."""
+    page, problems = phone
+    plan = json.loads((site / "tiny" / "full.json").read_text(encoding="utf-8"))
+    chapters = plan["chapters"]
+    middle = chapters[1]["start_s"] + 0.6 * (chapters[1]["end_s"] - chapters[1]["start_s"])
+    page.goto(url + "tiny/full.html")
+    until(page, "isFinite(document.getElementById('audio').duration)")
+    page.evaluate(f"document.getElementById('audio').currentTime = {middle}")
+    page.evaluate("document.getElementById('audio').play()")
+    until(page, f"document.getElementById('audio').currentTime > {middle + 0.2}")
+    kept = page.evaluate("JSON.parse(localStorage.getItem('ab-position:' + location.pathname))")
+    assert kept is not None and abs(kept["t"] - middle) < 1  # while playing
+    page.goto(url + "index.html")  # away, still playing
+    page.goto(url + "tiny/quick.html")  # another length of it: its own position (none)
+    until(page, "isFinite(document.getElementById('audio').duration)")
+    page.wait_for_timeout(300)
+    assert page.is_hidden("#resume")
+    page.goto(url + "tiny/full.html")
+    page.wait_for_selector("#resume:not([hidden])")
+    assert chapters[1]["title"] in page.inner_text("#resume-go")
+    page.click("#resume-restart")
+    assert page.is_hidden("#resume")
+    assert page.evaluate("document.getElementById('audio').currentTime") == 0
+    assert page.evaluate("localStorage.getItem('ab-position:' + location.pathname)") is None
+    page.reload()
+    until(page, "isFinite(document.getElementById('audio').duration)")
+    page.wait_for_timeout(300)
+    assert page.is_hidden("#resume")
+    assert problems == []
+
+
 def test_the_position_is_offered_offline_too(browser: Browser, url: str, site: Path):
     plan = json.loads((site / "tiny" / "full.json").read_text(encoding="utf-8"))
     context = browser.new_context(**PHONE)
