@@ -304,6 +304,36 @@ def test_how_long_do_you_have_opens_the_nearest_length(phone: tuple[Page, list[s
     assert page.url.endswith("tiny/full.html")
     assert problems == []
 
+def test_offline_how_long_opens_only_a_length_kept_on_the_device(browser: Browser, url: str,
+                                                                 site: Path):
+    lengths = json.loads((site / "tiny" / "lengths.json").read_text(encoding="utf-8"))
+    rung = min(lengths, key=lambda e: abs(e["seconds"] - 18))
+    assert rung["name"] not in ("full", "quick")
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(url + "tiny/full.html")
+    until(page, "navigator.serviceWorker.controller !== null", 20)
+    page.reload()
+    until(page, "navigator.serviceWorker.controller !== null", 20)
+    page.get_by_role("button", name="Keep for offline").click()
+    page.wait_for_selector("#keep-state:text('Kept on this device')", timeout=20000)
+    context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("#how-long:not([hidden])")
+    page.evaluate("(() => { const m = document.getElementById('minutes'); m.step = 'any';"
+                  " m.min = '0'; })()")
+    page.fill("#minutes", "0.3")  # the nearest, a rung, is not kept: this one is
+    page.click("#how-long button[type=submit]")
+    page.wait_for_selector("#how-long-answer:text('This one')")
+    answer = page.inner_text("#how-long-answer")
+    assert answer.startswith(f"{rung['name']} is not kept on this device. This one")
+    assert page.url.endswith("tiny/full.html")
+    assert problems == []
+    context.close()
+
+
 def test_the_feed_lists_the_named_lengths_only_and_the_app_installs(site: Path):
     import feedparser
 
