@@ -151,11 +151,11 @@ def _screen_stays_on(page: Page, problems: list[str], url: str) -> None:
 def test_the_wake_lock_is_asked_again_when_the_page_shows_again(browser: Browser, url: str):
     """The browser drops the lock when the page is hidden; shown again while it plays,
     the page asks anew (and not while paused, nor when the toggle is off)."""
-    context = browser.new_context(**PHONE)
-    context.add_init_script(SPY_WAKE)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    with phone_page(browser, SPY_WAKE) as (page, problems):
+        _asked_again(page, problems, url)
+
+
+def _asked_again(page: Page, problems: list[str], url: str) -> None:
     page.goto(url + "tiny/full.html")
     page.wait_for_selector("#awake-row:not([hidden])")
     page.check("#awake")
@@ -175,7 +175,6 @@ def test_the_wake_lock_is_asked_again_when_the_page_shows_again(browser: Browser
     page.wait_for_timeout(300)
     assert page.evaluate("window.__wake.filter((w) => w === 'screen').length") == 2
     assert problems == []
-    context.close()
 
 
 def test_without_wake_lock_the_toggle_is_hidden_and_nothing_fails(browser: Browser, url: str):
@@ -253,19 +252,28 @@ def test_the_position_is_kept_while_playing_and_start_again_forgets_it(
     assert problems == []
 
 
-def test_the_position_is_offered_offline_too(browser: Browser, url: str, site: Path):
-    plan = json.loads((site / "tiny" / "full.json").read_text(encoding="utf-8"))
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
+def _kept_then_offline(page: Page, url: str) -> None:
+    """The full length kept for offline ("Keep for offline"), then the connection gone."""
     page.goto(url + "tiny/full.html")
     until(page, "navigator.serviceWorker.controller !== null", 20)
     page.reload()
     until(page, "navigator.serviceWorker.controller !== null", 20)
     page.get_by_role("button", name="Keep for offline").click()
     page.wait_for_selector("#keep-state:text('Kept on this device')", timeout=20000)
-    context.set_offline(True)
-    _resume_offer(page, url, plan)
-    context.close()
+    page.context.set_offline(True)
+
+
+def test_the_position_is_offered_offline_too(browser: Browser, url: str, site: Path):
+    plan = json.loads((site / "tiny" / "full.json").read_text(encoding="utf-8"))
+    with phone_page(browser, "") as (page, _):
+        _kept_then_offline(page, url)
+        _resume_offer(page, url, plan)
+
+
+FRACTIONS = "(() => { const m = document.getElementById('minutes'); m.step = 'any';" \
+            " m.min = '0'; })()"
+"""The tiny session lasts under a minute, so whole minutes all land on full: the tests
+let the field take fractions to reach the rungs between (students type minutes)."""
 
 
 def test_how_long_do_you_have_opens_the_nearest_length(phone: tuple[Page, list[str]],
@@ -275,10 +283,6 @@ def test_how_long_do_you_have_opens_the_nearest_length(phone: tuple[Page, list[s
     names = [entry["name"] for entry in lengths]
     assert "full" in names and "quick" in names and len(names) >= 4  # and the ladder
     assert [e["seconds"] for e in lengths] == sorted(e["seconds"] for e in lengths)
-    # The tiny session lasts under a minute, so whole minutes all land on full: the test
-    # lets the field take fractions to reach the rungs between (students type minutes).
-    fraction = "(() => { const m = document.getElementById('minutes'); m.step = 'any';" \
-               " m.min = '0'; })()"
     opened = set()
     for minutes in (0.3, 0.6):
         best = min(lengths, key=lambda e: abs(e["seconds"] - 60 * minutes))
@@ -286,7 +290,7 @@ def test_how_long_do_you_have_opens_the_nearest_length(phone: tuple[Page, list[s
         opened.add(best["name"])
         page.goto(url + "tiny/full.html")
         page.wait_for_selector("#how-long:not([hidden])")
-        page.evaluate(fraction)
+        page.evaluate(FRACTIONS)
         page.fill("#minutes", str(minutes))
         page.click("#how-long button[type=submit]")
         page.wait_for_url(f"**/tiny/{best['name']}.html")  # and it plays, the hash gone
@@ -309,29 +313,22 @@ def test_offline_how_long_opens_only_a_length_kept_on_the_device(browser: Browse
     lengths = json.loads((site / "tiny" / "lengths.json").read_text(encoding="utf-8"))
     rung = min(lengths, key=lambda e: abs(e["seconds"] - 18))
     assert rung["name"] not in ("full", "quick")
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(url + "tiny/full.html")
-    until(page, "navigator.serviceWorker.controller !== null", 20)
-    page.reload()
-    until(page, "navigator.serviceWorker.controller !== null", 20)
-    page.get_by_role("button", name="Keep for offline").click()
-    page.wait_for_selector("#keep-state:text('Kept on this device')", timeout=20000)
-    context.set_offline(True)
+    with phone_page(browser, "") as (page, problems):
+        _kept_then_offline(page, url)
+        _offline_how_long(page, rung)
+    assert problems == []
+
+
+def _offline_how_long(page: Page, rung: dict) -> None:
     page.reload()
     page.wait_for_selector("#how-long:not([hidden])")
-    page.evaluate("(() => { const m = document.getElementById('minutes'); m.step = 'any';"
-                  " m.min = '0'; })()")
+    page.evaluate(FRACTIONS)
     page.fill("#minutes", "0.3")  # the nearest, a rung, is not kept: this one is
     page.click("#how-long button[type=submit]")
     page.wait_for_selector("#how-long-answer:text('This one')")
     answer = page.inner_text("#how-long-answer")
     assert answer.startswith(f"{rung['name']} is not kept on this device. This one")
     assert page.url.endswith("tiny/full.html")
-    assert problems == []
-    context.close()
 
 
 def test_the_feed_lists_the_named_lengths_only_and_the_app_installs(site: Path):
@@ -435,10 +432,12 @@ def test_the_maskable_icon_bleeds_to_the_edges_and_keeps_the_disc_in_the_safe_zo
 
 def test_the_app_opens_from_the_home_screen_offline(browser: Browser, url: str):
     """The manifest's start_url, within its scope, is served by the worker offline."""
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    with phone_page(browser, "") as (page, problems):
+        _home_screen_offline(page, url)
+    assert problems == []
+
+
+def _home_screen_offline(page: Page, url: str) -> None:
     page.goto(url + "index.html")
     until(page, "navigator.serviceWorker.controller !== null", 20)
     manifest = page.evaluate("""fetch(document.querySelector('link[rel=manifest]').href)
@@ -448,7 +447,7 @@ def test_the_app_opens_from_the_home_screen_offline(browser: Browser, url: str):
     scope = page.evaluate(f"new URL({json.dumps(manifest['scope'])}, "
                           "document.querySelector('link[rel=manifest]').href).href")
     assert start.startswith(scope) and start.startswith(url)
-    context.set_offline(True)
+    page.context.set_offline(True)
     page.goto(start)
     page.wait_for_selector("a[href*='tiny/']")
     # its style and the home screen's icons come from the worker's cache too
@@ -456,8 +455,6 @@ def test_the_app_opens_from_the_home_screen_offline(browser: Browser, url: str):
         "rgba(0, 0, 0, 0)"
     for icon in ("icon-192.png", "icon-512.png"):
         assert page.evaluate(f"fetch({json.dumps(url + icon)}).then((r) => r.ok)")
-    assert problems == []
-    context.close()
 
 
 def test_a_hostile_pose_name_in_the_offer_to_carry_on_stays_text(
@@ -466,13 +463,9 @@ def test_a_hostile_pose_name_in_the_offer_to_carry_on_stays_text(
     publish([DATA / "hostile" / "hostile.yaml"], hostile, Cache(speech_cache))
     plan = json.loads((hostile / "hostile" / "full.json").read_text(encoding="utf-8"))
     pose = next(c for c in plan["chapters"] if c["title"].startswith("<img"))
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    problems: list[str] = []
     dialogs: list[str] = []
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    with serving(hostile) as base:
+    with serving(hostile) as base, phone_page(browser, "") as (page, problems):
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(base + "hostile/full.html")
         until(page, "isFinite(document.getElementById('audio').duration)")
         # a position kept in the pose (the page offers one kept past 10 s)
@@ -490,5 +483,4 @@ def test_a_hostile_pose_name_in_the_offer_to_carry_on_stays_text(
         page.click("#resume-go")
         until(page, f"Math.abs(document.getElementById('audio').currentTime - "
                     f"{at['start_s']}) < 0.5")
-    assert dialogs == [] and problems == []
-    context.close()
+        assert dialogs == [] and problems == []
