@@ -231,11 +231,12 @@
     let last = 0;
     function save(force) {
       const t = audio.currentTime;
+      // not played yet (left while the offer was showing): the kept position stays
+      if (t < 1 || audio.ended) return;
       if (!force && Math.abs(t - last) < 5) return;
       last = t;
       try {
-        if (audio.ended || t < 1) store.removeItem(key);
-        else store.setItem(key, JSON.stringify({ t: t, at: Date.now() }));
+        store.setItem(key, JSON.stringify({ t: t, at: Date.now() }));
       } catch (e) { /* storage full or refused: nothing to keep */ }
     }
     audio.addEventListener("timeupdate", () => save(false));
@@ -306,22 +307,41 @@
       form.hidden = false;
       const input = document.getElementById("minutes");
       input.max = String(Math.ceil(Math.max(...lengths.map((l) => l.seconds)) / 60) + 30);
-      form.addEventListener("submit", (ev) => {
+      form.addEventListener("submit", async (ev) => {
         ev.preventDefault();
         const want = Number(input.value) * 60;
-        let best = lengths[0];
-        for (const l of lengths) {
-          if (Math.abs(l.seconds - want) < Math.abs(best.seconds - want)) best = l;
+        const nearest = (list) => list.reduce((a, l) =>
+          (Math.abs(l.seconds - want) < Math.abs(a.seconds - want) ? l : a));
+        let best = nearest(lengths);
+        let note = "";
+        if (navigator.onLine === false && "caches" in window) {
+          // offline: only the lengths kept on this device (and this one) can open
+          const cache = await caches.open("ab-kept-v1");
+          const kept = [];
+          for (const l of lengths) {
+            const page = new URL(l.page, location.href).href;
+            if (l.name === plan.length_name || await cache.match(page, { ignoreSearch: true })) {
+              kept.push(l);
+            }
+          }
+          const near = nearest(kept);
+          if (near !== best) note = best.name + " is not kept on this device. ";
+          best = near;
         }
         const answer = document.getElementById("how-long-answer");
         if (best.name === plan.length_name) {
-          answer.textContent = "This one: " + clock(best.seconds) + ".";
+          answer.textContent = note + "This one: " + clock(best.seconds) + ".";
           return;
         }
-        answer.textContent = "Opening " + best.name + " (" + clock(best.seconds) + ")…";
-        location.href = best.page;
+        answer.textContent = note + "Opening " + best.name + " (" + clock(best.seconds) + ")…";
+        location.href = best.page + "#play";  // it plays on arrival, as it was asked
       });
     }).catch(() => {});
+    if (location.hash === "#play") {
+      // arrived from "how long do you have?": play it (the browser may want a tap first)
+      history.replaceState(null, "", location.pathname + location.search);
+      audio.play().catch(() => {});
+    }
   }
 
   // "Keep for offline": this page, its data and its audio go into the worker's cache.
