@@ -306,7 +306,8 @@ def test_billion_laughs_is_refused_quickly(tmp_path: Path) -> None:
     text = T + 'l0: &l0 "lol"\n' + levels + POSE
     start = time.monotonic()
     assert error_line(tmp_path, text) == expected(tmp_path, 2, ANCHORS)
-    assert time.monotonic() - start < 2
+    assert time.monotonic() - start < 8  # unguarded, 900,000 would take hours; a loaded
+    # machine (2 cores shared) once took 2.2 s where an idle one takes 0.1
 
 
 @pytest.mark.parametrize(("nested", "line"), [
