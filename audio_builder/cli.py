@@ -247,14 +247,17 @@ def check(scripts: tuple[Path, ...], cache_dir: Path | None, strict: bool,
     inviting are warned about (the words are in audio_builder/script/tone.yaml).
     """
     from .pipeline.render import check_named_lengths, pace_warnings, prepare
+    from .script.translation import as_translation
 
     failed = 0
-    for path in scripts:
+    for given in scripts:
+        path, named = as_translation(given)  # a translation: its original, in its language
+        lang = named or language
         try:
-            prep = prepare(path, RenderOptions(**chosen, language=language))
+            prep = prepare(path, RenderOptions(**chosen, language=lang))
             check_named_lengths(prep, _cache(cache_dir, False))
             paced = pace_warnings(prep, _cache(cache_dir, False))
-            found = _translation_findings(path, language)
+            found = _translation_findings(path, lang)
         except AudioBuilderError as exc:
             click.echo(f"error: {exc.one_line()}", err=True)
             failed += 1
@@ -264,11 +267,11 @@ def check(scripts: tuple[Path, ...], cache_dir: Path | None, strict: bool,
         for finding in found:
             click.echo(f"warning: {finding}", err=True)
         for line, message in paced:
-            click.echo(f"warning: {path}:{line}: {message}", err=True)
+            click.echo(f"warning: {s.path}:{line}: {message}", err=True)
         if strict and warnings:
             failed += 1
             continue
-        click.echo(f"ok: {path}: '{s.title}', {len(s.poses)} poses")
+        click.echo(f"ok: {given}: '{s.title}', {len(s.poses)} poses")
     if failed:
         sys.exit(EXIT_ERROR)
 

@@ -275,3 +275,9 @@ def test_the_shipped_translations_pass_check_strict(monkeypatch):
                                                         "deep-psoas-release.yaml"),
                                            "--language", lang, "--strict"])
         assert result.exit_code == 0, result.output
+    # a translation named where a script goes is checked as its original in its language
+    result = CliRunner().invoke(main, ["check", "--strict", *map(str, TRANSLATIONS)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"ok: {p}: '{t}', 7 poses" for p, t in zip(
+            TRANSLATIONS, ["Liberación profunda del psoas", "Libération profonde du psoas"])]

@@ -30,7 +30,7 @@ from ..script.speech_fields import say
 from ..sound.bed import Bed, BedTrack, load_bed
 from ..sound.breath import guide_clips
 from ..sound.clips import Clip, ClipInfo, make_clip
-from ..sound.loudness import measure_kept
+from ..sound.loudness import measure_keyed
 from ..sound.mix import (
     BED_CODEC_DB,
     PEAK_CEILING_DB,
@@ -303,10 +303,26 @@ def sources(prep: Prepared, plan: Plan, speech: SpeechStore) -> Sources:
         ceiling = bed_ceilings(prep.bed, 10 ** ((bed_lufs(levels, prep.bed.level_lu, words)
                                                  - prep.bed.lufs) / 20))
 
+    limited: dict[tuple[Key, float, float], np.ndarray] = {}
+
+    def identity(key: Key) -> str:
+        """What fixes a clip's samples: its cache key (speech), else its content."""
+        if key[0] == "speech" and key[1] in speech.keys:
+            return speech.keys[key[1]]
+        return hashlib.sha256(load(key).tobytes()).hexdigest()
+
     def heard(key: Key, gain: float) -> np.ndarray | None:
+        """A clip's blocks as the limiter lets it through at this gain: limited and
+        measured once per clip, gain and ceiling, then kept in the cache by that
+        description (a warm render limits nothing again to know its loudness)."""
         if infos[key].peak_db + gain <= ceiling[key[0]]:
             return None
-        return measure_kept(at_gain(load(key), gain, ceiling[key[0]]), speech.cache)[1]
+        at = (key, gain, ceiling[key[0]])
+        if at not in limited:
+            limited[at] = measure_keyed(
+                f"{identity(key)}:{gain:.9f}:{ceiling[key[0]]:.9f}",
+                lambda: at_gain(load(key), gain, ceiling[key[0]]), speech.cache)[1]
+        return limited[at]
 
     from ..mp3.encode import CODEC_LOSS_DB  # the encoder: not for check and plan
 

@@ -51,6 +51,17 @@ def translation_path(script: Path, language: str) -> Path:
     return script.with_name(f"{script.stem}.{language}.yaml")
 
 
+def as_translation(path: Path) -> tuple[Path, str | None]:
+    """A translation named where a script is expected (NAME.LANG.yaml beside NAME.yaml):
+    the original and the language; anything else: itself and None."""
+    parts = path.name.split(".")
+    if len(parts) == 3 and parts[2] == "yaml" and _LANGUAGE.fullmatch(parts[1]):
+        original = path.with_name(f"{parts[0]}.yaml")
+        if original.is_file():
+            return original, parts[1]
+    return path, None
+
+
 def languages_of(script: Path) -> list[str]:
     """The languages of the translations beside a script (NAME.LANG.yaml), sorted."""
     found = []

@@ -9,7 +9,7 @@ pass over the audio (the sounds never overlap: silence separates them).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 import numpy as np
@@ -52,14 +52,22 @@ class Measures(Protocol):
 def measure_kept(samples: np.ndarray, kept: Measures | None) -> tuple[float, np.ndarray]:
     """measure(), remembered by the samples' content: a warm render measures nothing
     again (and never loads the meter)."""
+    key = hashlib.sha256(np.ascontiguousarray(samples, np.float32).tobytes()).hexdigest()
+    return measure_keyed(key, lambda: samples, kept)
+
+
+def measure_keyed(what: str, make: Callable[[], np.ndarray], kept: Measures | None
+                  ) -> tuple[float, np.ndarray]:
+    """measure() of the samples `make` gives, remembered under `what` (a description
+    that fixes them: a clip's content key, its gain and ceiling), so a warm render
+    neither makes them nor measures them again."""
     if kept is None:
-        return measure(samples)
-    key = hashlib.sha256(b"bs1770-v1:" + np.ascontiguousarray(samples, np.float32).tobytes()
-                         ).hexdigest()
+        return measure(make())
+    key = hashlib.sha256(b"bs1770-v2:" + what.encode()).hexdigest()
     found = kept.get_array(key)
     if found is not None and len(found) >= 1:
         return float(found[0]), found[1:]
-    lufs, blocks = measure(samples)
+    lufs, blocks = measure(make())
     kept.put_array(key, np.concatenate([[lufs], blocks]))
     return lufs, blocks
 
